@@ -1,0 +1,234 @@
+"""The virtual clock and a deterministic discrete-event scheduler.
+
+Nothing in sfnlab sleeps. Time is a number of seconds since the Unix epoch that only moves when
+the scheduler jumps to the next timer, so a year-long Wait costs one heap operation.
+
+Concurrency (Map iterations, Parallel branches, several executions of one client) is cooperative:
+each line of control is a Python generator that yields a command when it must wait:
+
+* ``Sleep(seconds)``: resume me that much later in virtual time;
+* ``Join(tasks)``: resume me when all these tasks have finished (their results are sent back);
+* ``Suspend(key)``: park me until someone calls :meth:`Scheduler.resume` with that key (a task
+  token waiting for ``SendTaskSuccess``), optionally with a timeout.
+
+Work that does not wait never yields, so a chain of 10,000 Pass states is a plain loop.
+Ties are broken by a sequence number: the same definition and input always run the same way.
+"""
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Generator, Iterable
+
+__all__ = ["VirtualClock", "Scheduler", "Task", "Sleep", "Join", "Suspend", "Resumed", "iso"]
+
+
+def iso(seconds: float) -> str:
+    """AWS's context-object time format: ``2024-01-01T00:00:00.000Z``."""
+    dt = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+class VirtualClock:
+    """Seconds since the epoch, moved only by the scheduler (or :meth:`advance`)."""
+
+    def __init__(self, start: float | datetime | None = None) -> None:
+        if isinstance(start, datetime):
+            start = (start if start.tzinfo else start.replace(tzinfo=timezone.utc)).timestamp()
+        if start is None:
+            # The one place sfnlab reads the wall clock: the default starting point of a client.
+            start = float(int(datetime.now(timezone.utc).timestamp() * 1000)) / 1000
+        self.now: float = float(start)
+
+    def __repr__(self) -> str:
+        return f"VirtualClock({iso(self.now)})"
+
+
+@dataclass(frozen=True)
+class Sleep:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Join:
+    tasks: tuple
+
+
+@dataclass(frozen=True)
+class Suspend:
+    key: Any
+    timeout: float | None = None  # seconds; on expiry the generator receives Resumed(timed_out=True)
+    heartbeat: float | None = None
+
+
+@dataclass
+class Resumed:
+    """What a suspended generator receives back."""
+
+    value: Any = None
+    error: tuple[str, str | None] | None = None  # (error, cause) from SendTaskFailure
+    timed_out: str | None = None  # "timeout" | "heartbeat"
+
+
+@dataclass(eq=False)
+class Task:
+    """One line of control: a generator, its result once finished, and who waits for it."""
+
+    gen: Generator
+    name: str = ""
+    done: bool = False
+    result: Any = None
+    exception: BaseException | None = None
+    waiters: list = field(default_factory=list)
+    cancelled: bool = False
+
+
+@dataclass(eq=False)
+class _Join:
+    parent: Task
+    tasks: tuple
+    remaining: int
+
+
+class Scheduler:
+    """Runs generators on a :class:`VirtualClock`, in a deterministic order."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self._timers: list = []  # heap of (time, seq, task, value)
+        self._ready: deque = deque()  # FIFO of (task, value) to resume at the current time
+        self._seq = 0
+        self._suspended: dict[Any, tuple[Task, Suspend, int]] = {}
+
+    # -- creating and resuming work ------------------------------------------------------------
+    def spawn(self, gen: Generator, name: str = "") -> Task:
+        task = Task(gen, name)
+        self._ready.append((task, None))
+        return task
+
+    def resume(self, key: Any, value: Resumed) -> bool:
+        """Wake the task suspended on ``key``; False when nothing waits on it."""
+        entry = self._suspended.pop(key, None)
+        if entry is None:
+            return False
+        self._ready.append((entry[0], value))
+        return True
+
+    def heartbeat(self, key: Any) -> bool:
+        """Restart the heartbeat timer of the task suspended on ``key``."""
+        entry = self._suspended.get(key)
+        if entry is None:
+            return False
+        task, command, generation = entry
+        self._suspended[key] = (task, command, generation + 1)
+        if command.heartbeat is not None:
+            self._push(self.clock.now + command.heartbeat, task, ("heartbeat", key, generation + 1))
+        return True
+
+    def is_suspended(self, key: Any) -> bool:
+        return key in self._suspended
+
+    def cancel(self, task: Task) -> None:
+        """Stop a task: it will not be resumed again, and its generator is closed."""
+        task.cancelled = True
+        for key in [k for k, (t, _, _) in self._suspended.items() if t is task]:
+            del self._suspended[key]
+        try:
+            task.gen.close()
+        except Exception:  # noqa: BLE001 - a generator's cleanup must not break the scheduler
+            pass
+
+    # -- running -------------------------------------------------------------------------------
+    def _push(self, when: float, task: Task, value: Any) -> None:
+        self._seq += 1
+        heapq.heappush(self._timers, (when, self._seq, task, value))
+
+    def run(self, until: Callable[[], bool] | None = None, *, deadline: float | None = None) -> None:
+        """Run until nothing can progress, ``until()`` is true, or the next timer lies past ``deadline``.
+
+        Timers of suspended tasks (timeouts, heartbeats) only fire when time is allowed to pass,
+        that is when ``until`` says so is not yet reached and nothing else is runnable.
+        """
+        while True:
+            while self._ready:
+                task, value = self._ready.popleft()
+                if not task.cancelled and not task.done:
+                    self._step(task, value)
+                if until is not None and until():
+                    return
+            if not self._timers:
+                return
+            when = self._timers[0][0]
+            if deadline is not None and when > deadline:
+                return
+            when, _, task, value = heapq.heappop(self._timers)
+            if when > self.clock.now:
+                self.clock.now = when
+            if isinstance(value, tuple) and value and value[0] in ("timeout", "heartbeat"):
+                kind, key, generation = value
+                entry = self._suspended.get(key)
+                if entry is None or entry[0] is not task or (kind == "heartbeat" and entry[2] != generation):
+                    continue
+                del self._suspended[key]
+                value = Resumed(timed_out=kind)
+            self._ready.append((task, value))
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward, firing every timer that falls due on the way."""
+        target = self.clock.now + seconds
+        self.run(deadline=target)
+        self.clock.now = max(self.clock.now, target)
+
+    def _step(self, task: Task, value: Any) -> None:
+        try:
+            if isinstance(value, BaseException):
+                command = task.gen.throw(value)
+            else:
+                command = task.gen.send(value)
+        except StopIteration as stop:
+            self._finish(task, stop.value, None)
+            return
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever joins this task
+            self._finish(task, None, exc)
+            return
+        self._handle(task, command)
+
+    def _handle(self, task: Task, command: Any) -> None:
+        if isinstance(command, Sleep):
+            self._push(self.clock.now + max(0.0, command.seconds), task, None)
+        elif isinstance(command, Join):
+            pending = [t for t in command.tasks if not t.done]
+            join = _Join(task, command.tasks, len(pending))
+            if not pending:
+                self._ready.append((task, [t for t in command.tasks]))
+            for t in pending:
+                t.waiters.append(join)
+        elif isinstance(command, Suspend):
+            self._suspended[command.key] = (task, command, 0)
+            if command.timeout is not None:
+                self._push(self.clock.now + command.timeout, task, ("timeout", command.key, 0))
+            if command.heartbeat is not None:
+                self._push(self.clock.now + command.heartbeat, task, ("heartbeat", command.key, 0))
+        else:
+            raise TypeError(f"a scheduled generator yielded {command!r}")
+
+    def _finish(self, task: Task, result: Any, exc: BaseException | None) -> None:
+        task.done = True
+        task.result = result
+        task.exception = exc
+        for join in task.waiters:
+            join.remaining -= 1
+            if join.remaining == 0 and not join.parent.cancelled:
+                self._ready.append((join.parent, list(join.tasks)))
+        task.waiters.clear()
+
+
+def run_to_end(gen: Generator) -> Any:
+    """Run a generator that never needs to wait (used where no scheduler is at hand)."""
+    try:
+        command = next(gen)
+    except StopIteration as stop:
+        return stop.value
+    raise RuntimeError(f"generator yielded {command!r} outside a scheduler")
