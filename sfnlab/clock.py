@@ -54,6 +54,7 @@ class Sleep:
 @dataclass(frozen=True)
 class Join:
     tasks: tuple
+    fail_fast: bool = False  # resume as soon as one task ends with an exception
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ class _Join:
     parent: Task
     tasks: tuple
     remaining: int
+    fail_fast: bool = False
+    resolved: bool = False
 
 
 class Scheduler:
@@ -146,10 +149,12 @@ class Scheduler:
         heapq.heappush(self._timers, (when, self._seq, task, value))
 
     def run(self, until: Callable[[], bool] | None = None, *, deadline: float | None = None) -> None:
-        """Run until nothing can progress, ``until()`` is true, or the next timer lies past ``deadline``.
+        """Run until ``until()`` is true or nothing can progress without the outside world.
 
-        Timers of suspended tasks (timeouts, heartbeats) only fire when time is allowed to pass,
-        that is when ``until`` says so is not yet reached and nothing else is runnable.
+        Without a ``deadline``, time passes only for Sleeps: the timers of suspended tasks
+        (task-token timeouts, heartbeats) are left alone, so a waiting execution stays waiting
+        until it is resumed or the clock is advanced. With a ``deadline`` (see :meth:`advance`),
+        every timer up to it fires.
         """
         while True:
             while self._ready:
@@ -158,22 +163,32 @@ class Scheduler:
                     self._step(task, value)
                 if until is not None and until():
                     return
+            # Drop timers of tasks that were cancelled or finished: they must not move the clock.
+            while self._timers and (self._timers[0][2].cancelled or self._timers[0][2].done):
+                heapq.heappop(self._timers)
             if not self._timers:
                 return
-            when = self._timers[0][0]
+            when, _, task, value = self._timers[0]
+            external = isinstance(value, tuple) and bool(value) and value[0] in ("timeout", "heartbeat")
+            if deadline is None and external:
+                return
             if deadline is not None and when > deadline:
                 return
-            when, _, task, value = heapq.heappop(self._timers)
-            if when > self.clock.now:
-                self.clock.now = when
-            if isinstance(value, tuple) and value and value[0] in ("timeout", "heartbeat"):
+            heapq.heappop(self._timers)
+            if external:
                 kind, key, generation = value
                 entry = self._suspended.get(key)
                 if entry is None or entry[0] is not task or (kind == "heartbeat" and entry[2] != generation):
                     continue
                 del self._suspended[key]
                 value = Resumed(timed_out=kind)
+            if when > self.clock.now:
+                self.clock.now = when
             self._ready.append((task, value))
+
+    def pending_timers(self) -> int:
+        """How many timers are still set (for tests and displays)."""
+        return sum(1 for t in self._timers if not (t[2].cancelled or t[2].done))
 
     def advance(self, seconds: float) -> None:
         """Move the clock forward, firing every timer that falls due on the way."""
@@ -200,9 +215,12 @@ class Scheduler:
             self._push(self.clock.now + max(0.0, command.seconds), task, None)
         elif isinstance(command, Join):
             pending = [t for t in command.tasks if not t.done]
-            join = _Join(task, command.tasks, len(pending))
-            if not pending:
-                self._ready.append((task, [t for t in command.tasks]))
+            join = _Join(task, command.tasks, len(pending), command.fail_fast)
+            failed = command.fail_fast and any(t.exception is not None for t in command.tasks if t.done)
+            if not pending or failed:
+                join.resolved = True
+                self._ready.append((task, list(command.tasks)))
+                return
             for t in pending:
                 t.waiters.append(join)
         elif isinstance(command, Suspend):
@@ -220,8 +238,12 @@ class Scheduler:
         task.exception = exc
         for join in task.waiters:
             join.remaining -= 1
-            if join.remaining == 0 and not join.parent.cancelled:
-                self._ready.append((join.parent, list(join.tasks)))
+            if join.resolved:
+                continue
+            if join.remaining == 0 or (join.fail_fast and exc is not None):
+                join.resolved = True
+                if not join.parent.cancelled:
+                    self._ready.append((join.parent, list(join.tasks)))
         task.waiters.clear()
 
 

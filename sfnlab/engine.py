@@ -1,5 +1,11 @@
 """Runs a compiled state machine: states, data flow, Retry/Catch, Map/Parallel, history.
 
+ASL spec, "Input and Output Processing", "Errors", and each state type's section. The order of
+data processing is the spec's:
+
+    raw input -> InputPath -> Parameters -> (the state's work) -> ResultSelector
+              -> ResultPath (merged into the *raw* input) -> OutputPath -> output
+
 Public surface used by the client (api.py) and the pythonic layer:
 
 * :class:`Runtime`: one local account: its virtual clock and scheduler, the Lambda functions
@@ -8,14 +14,33 @@ Public surface used by the client (api.py) and the pythonic layer:
 * :func:`start`: begin an execution of a compiled :class:`~sfnlab.definition.Machine`; returns an
   :class:`Execution` that has run as far as it can (to its end, or until it waits on something
   outside it).
+
+Every line of control (the execution, a Parallel branch, a Map iteration) is a generator run by
+:class:`~sfnlab.clock.Scheduler`; it yields only when virtual time must pass or when it waits for
+other lines, so a long chain of states that never wait costs no scheduling at all.
 """
 from __future__ import annotations
 
+import json
+import math
 import random
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Generator
 
-from .clock import Scheduler, VirtualClock
+from . import definition as d
+from ._timestamps import parse_timestamp
+from .clock import Join, Scheduler, Sleep, Task, VirtualClock, iso
+from .errors import StatesError, matches
+from .history import History, to_json
+from .paths import Path, PathNotFound, Scope
+
+__all__ = ["Runtime", "ExecutionInfo", "Execution", "start", "PAYLOAD_LIMIT"]
+
+PAYLOAD_LIMIT = 256 * 1024  # bytes of UTF-8 JSON: state input/output, task results, execution I/O
+WAIT_LIMIT = 99_999_999  # seconds; a longer Wait fails with "Wait state delay is too long."
+
+# Errors whose cause AWS prefixes with the state and the event where it was entered.
+_STATE_SCOPED = frozenset({"States.Runtime", "States.IntrinsicFailure"})
 
 
 @dataclass
@@ -47,6 +72,22 @@ class ExecutionInfo:
     type: str = "STANDARD"  # or "EXPRESS"
 
 
+class _Aborted(Exception):
+    """Raised into a line of control to stop it (StopExecution, execution timeout)."""
+
+
+class Frame:
+    """One line of control: where its last event was, its variables, its Map item."""
+
+    __slots__ = ("prev", "variables", "map_item", "_assigned")
+
+    def __init__(self, prev: int, variables: dict, map_item: dict | None = None) -> None:
+        self.prev = prev
+        self.variables = variables
+        self.map_item = map_item
+        self._assigned: dict | None = None
+
+
 class Execution:
     """A running or finished execution.
 
@@ -60,19 +101,508 @@ class Execution:
         input: the execution input JSON value; input_text: the text as given.
     """
 
-    status: str
-    output: Any
-    error: str | None
-    cause: str | None
-    start_time: float
-    stop_time: float | None
-    events: list[dict]
+    def __init__(self, machine: d.Machine, runtime: Runtime, info: ExecutionInfo, input_value: Any,
+                 input_text: str) -> None:
+        self.machine = machine
+        self.runtime = runtime
+        self.info = info
+        self.input = input_value
+        self.input_text = input_text
+        self.status = "RUNNING"
+        self.output: Any = None
+        self.error: str | None = None
+        self.cause: str | None = None
+        self.start_time = runtime.clock.now
+        self.stop_time: float | None = None
+        self.history = History(runtime.clock)
+        self._tasks: list[Task] = []
+        self._main: Task | None = None
+        self._context_base = {
+            "Execution": {
+                "Id": info.arn,
+                "Input": input_value,
+                "StartTime": iso(self.start_time),
+                "Name": info.name,
+                "RoleArn": info.role_arn,
+                "RedriveCount": 0,
+            },
+            "StateMachine": {"Id": info.state_machine_arn, "Name": info.state_machine_name},
+        }
+
+    # -- public ---------------------------------------------------------------------------------
+    @property
+    def events(self) -> list[dict]:
+        return self.history.events
+
+    @property
+    def done(self) -> bool:
+        return self.status != "RUNNING"
 
     def stop(self, error: str | None = None, cause: str | None = None) -> None:
         """Abort a RUNNING execution (StopExecution)."""
-        raise NotImplementedError
+        if self.done:
+            return
+        details: dict[str, Any] = {}
+        if error is not None:
+            details["error"] = error
+        if cause is not None:
+            details["cause"] = cause
+        self._cancel_all()
+        self.history.add("ExecutionAborted", self.history.events[-1]["id"] if self.history.events else 0, details)
+        self._finish("ABORTED", error=error, cause=cause)
+
+    def __repr__(self) -> str:
+        return f"<Execution {self.info.name} {self.status}>"
+
+    # -- running --------------------------------------------------------------------------------
+    def _spawn(self, gen: Generator, name: str = "") -> Task:
+        task = self.runtime.scheduler.spawn(gen, name)
+        self._tasks.append(task)
+        return task
+
+    def _cancel_all(self) -> None:
+        for task in self._tasks:
+            if not task.done:
+                self.runtime.scheduler.cancel(task)
+
+    def _finish(self, status: str, output: Any = None, error: str | None = None, cause: str | None = None) -> None:
+        self.status = status
+        self.output = output
+        self.error = error
+        self.cause = cause
+        self.stop_time = self.runtime.clock.now
+        self._cancel_all()
+
+    def _main_line(self) -> Generator:
+        frame = Frame(0, {})
+        started = self.history.add("ExecutionStarted", 0, {
+            "input": self.input_text if self.input_text is not None else to_json(self.input),
+            "inputDetails": {"truncated": False},
+            "roleArn": self.info.role_arn,
+        })
+        del started  # AWS links the first StateEntered to event 0, not to ExecutionStarted
+        try:
+            output = yield from self._run_graph(self.machine.graph, self.input, frame)
+        except StatesError as failure:
+            self.history.add("ExecutionFailed", self.history.events[-1]["id"], _error_details(failure))
+            self._finish("FAILED", error=failure.error, cause=failure.cause)
+            return
+        text = to_json(output)
+        if len(text.encode()) > PAYLOAD_LIMIT:
+            failure = StatesError("States.DataLimitExceeded",
+                                  "The state/task returned a result with a size exceeding the maximum number of bytes service limit.")
+            self.history.add("ExecutionFailed", frame.prev, _error_details(failure))
+            self._finish("FAILED", error=failure.error, cause=failure.cause)
+            return
+        self.history.add("ExecutionSucceeded", frame.prev, {"output": text, "outputDetails": {"truncated": False}})
+        self._finish("SUCCEEDED", output=output)
+
+    def _watchdog(self, seconds: float) -> Generator:
+        yield Sleep(seconds)
+        if not self.done:
+            self._cancel_all()
+            self.history.add("ExecutionTimedOut", self.history.events[-1]["id"], {"error": "States.Timeout"})
+            self._finish("TIMED_OUT", error="States.Timeout")
+
+    # -- graphs and states ----------------------------------------------------------------------
+    def _run_graph(self, graph: d.Graph, value: Any, frame: Frame) -> Generator:
+        name = graph.start_at
+        states = graph.states
+        while True:
+            state = states[name]
+            name, value = yield from self._run_state(state, value, frame)
+            if name is None:
+                return value
+
+    def _context(self, state: d.State, entered: float, frame: Frame, retry_count: int | None = None) -> dict:
+        ctx = dict(self._context_base)
+        state_ctx: dict[str, Any] = {"EnteredTime": iso(entered), "Name": state.name}
+        if retry_count is not None:
+            state_ctx["RetryCount"] = retry_count
+        ctx["State"] = state_ctx
+        if frame.map_item is not None:
+            ctx["Map"] = frame.map_item
+        return ctx
+
+    def _run_state(self, state: d.State, raw: Any, frame: Frame) -> Generator:
+        type_name = state.type.value
+        entered = self.history.add(f"{type_name}StateEntered", frame.prev, {
+            "input": to_json(raw), "inputDetails": {"truncated": False}, "name": state.name,
+        })
+        frame.prev = entered
+        run = _HANDLERS[type_name]
+        try:
+            if type_name in _WAITING:
+                next_name, output = yield from run(self, state, raw, frame, entered)
+            else:
+                next_name, output = run(self, state, raw, frame, entered)
+        except StatesError as failure:
+            raise _scoped(failure, state, entered)
+        except PathNotFound as missing:
+            raise _scoped(StatesError("States.Runtime", str(missing)), state, entered)
+        if type_name != "Fail":
+            details: dict[str, Any] = {"name": state.name, "output": to_json(output), "outputDetails": {"truncated": False}}
+            assigned = frame._assigned
+            if assigned is not None:
+                details["assignedVariables"] = assigned
+                details["assignedVariablesDetails"] = {"truncated": False}
+                frame._assigned = None
+            frame.prev = self.history.add(f"{type_name}StateExited", frame.prev, details)
+        return next_name, output
+
+    # -- data flow helpers ----------------------------------------------------------------------
+    def _scope(self, value: Any, state: d.State, entered_time: float, frame: Frame,
+               retry_count: int | None = None) -> Scope:
+        return Scope(value, self._context(state, entered_time, frame, retry_count), frame.variables)
+
+    def _input(self, state: d.State, raw: Any, scope: Scope) -> Any:
+        path = state.input_path
+        if path is None:
+            return {}
+        if not path.steps and path.root == "input":
+            return raw
+        return path.get(Scope(raw, scope.context, scope.variables))
+
+    def _apply_output(self, state: d.State, value: Any, scope: Scope) -> Any:
+        path = state.output_path
+        if path is None:
+            return {}
+        if not path.steps and path.root == "input":
+            return value
+        return path.get(Scope(value, scope.context, scope.variables))
+
+    def _apply_result_path(self, path: Path | None, raw: Any, result: Any) -> Any:
+        if path is None:
+            return raw
+        if not path.steps:
+            return result
+        try:
+            return path.set(raw, result)
+        except ValueError:
+            raise StatesError(
+                "States.ResultPathMatchFailure",
+                f"Unable to apply ReferencePath {path.text} to input {to_json(raw)}",
+            ) from None
+
+    def _assign(self, template: Any, scope: Scope, frame: Frame) -> None:
+        if template is None:
+            return
+        values = template.evaluate(scope, self.runtime.random)
+        frame.variables = {**frame.variables, **values}
+        frame._assigned = {k: to_json(v) for k, v in values.items()}
+
+    def _finish_state(self, state: d._Results, raw: Any, result: Any, scope: Scope, frame: Frame) -> Any:
+        """ResultSelector -> ResultPath -> OutputPath, and Assign (which sees the result)."""
+        if state.result_selector is not None:
+            result = state.result_selector.evaluate(Scope(result, scope.context, scope.variables), self.runtime.random)
+        # Assign reads the state's result through $ and the variables as they were before it.
+        self._assign(state.assign, Scope(result, scope.context, scope.variables), frame)
+        merged = self._apply_result_path(state.result_path, raw, result)
+        return self._apply_output(state, merged, scope)
+
+    # -- state types ----------------------------------------------------------------------------
+    def _run_pass(self, state: d.PassState, raw: Any, frame: Frame, entered: int) -> tuple:
+        scope = self._scope(raw, state, self.runtime.clock.now, frame)
+        value = self._input(state, raw, scope)
+        if state.parameters is not None:
+            value = state.parameters.evaluate(Scope(value, scope.context, scope.variables), self.runtime.random)
+        result = state.result if state.has_result else value
+        output = self._finish_state(state, raw, result, scope, frame)
+        return _next(state), output
+
+    def _run_succeed(self, state: d.SucceedState, raw: Any, frame: Frame, entered: int) -> tuple:
+        scope = self._scope(raw, state, self.runtime.clock.now, frame)
+        value = self._input(state, raw, scope)
+        return None, self._apply_output(state, value, scope)
+
+    def _run_fail(self, state: d.FailState, raw: Any, frame: Frame, entered: int) -> tuple:
+        scope = self._scope(raw, state, self.runtime.clock.now, frame)
+        error = _fail_field(state.error, state.error_path, "ErrorPath", scope, self.runtime.random)
+        cause = _fail_field(state.cause, state.cause_path, "CausePath", scope, self.runtime.random)
+        raise _FailState(error, cause)
+
+    def _run_choice(self, state: d.ChoiceState, raw: Any, frame: Frame, entered: int) -> tuple:
+        scope = self._scope(raw, state, self.runtime.clock.now, frame)
+        value = self._input(state, raw, scope)
+        rule_scope = Scope(value, scope.context, scope.variables)
+        for branch in state.choices:
+            if branch.rule(rule_scope):
+                self._assign(branch.assign, rule_scope, frame)
+                return branch.next, self._apply_output(state, value, scope)
+        if state.default is None:
+            raise StatesError("States.NoChoiceMatched",
+                              f"No Matches! at state with name '{state.name}'")
+        self._assign(state.assign, rule_scope, frame)
+        return state.default, self._apply_output(state, value, scope)
+
+    def _run_wait(self, state: d.WaitState, raw: Any, frame: Frame, entered: int) -> Generator:
+        now = self.runtime.clock.now
+        scope = self._scope(raw, state, now, frame)
+        value = self._input(state, raw, scope)
+        seconds = self._wait_seconds(state, Scope(value, scope.context, scope.variables), now)
+        self._assign(state.assign, Scope(value, scope.context, scope.variables), frame)
+        if seconds > 0:
+            yield Sleep(seconds)
+        return _next(state), self._apply_output(state, value, scope)
+
+    def _wait_seconds(self, state: d.WaitState, scope: Scope, now: float) -> float:
+        if state.seconds is not None:
+            seconds = state.seconds
+        elif state.timestamp is not None:
+            when = parse_timestamp(state.timestamp)
+            if when is None:
+                raise StatesError("States.Runtime", "The Timestamp field cannot be parsed as an ISO-8601 extended "
+                                  f"offset date-time format string: {state.timestamp}")
+            seconds = when - now
+        elif state.seconds_path is not None:
+            try:
+                found = state.seconds_path.get(scope)
+            except PathNotFound:
+                raise StatesError("States.Runtime", "The SecondsPath parameter does not reference an input value: "
+                                  f"{state.seconds_path.text}") from None
+            if not _is_integer(found):
+                raise StatesError("States.Runtime", "The SecondsPath parameter cannot be parsed as a long value: "
+                                  f"{state.seconds_path.text} == {_java_text(found)}")
+            if found < 0:
+                raise StatesError("States.Runtime", "The SecondsPath parameter references a negative value: "
+                                  f"{state.seconds_path.text} == {_java_text(found)}")
+            seconds = found
+        else:
+            path = state.timestamp_path
+            try:
+                found = path.get(scope)
+            except PathNotFound:
+                raise StatesError("States.Runtime", "The TimestampPath parameter does not reference an input value: "
+                                  f"{path.text}") from None
+            when = parse_timestamp(found)
+            if when is None:
+                raise StatesError("States.Runtime", "The TimestampPath parameter does not reference a valid ISO-8601 "
+                                  f"extended offset date-time format string: {path.text} == {_java_text(found)}")
+            seconds = when - now
+        if seconds > WAIT_LIMIT:
+            raise StatesError("States.Runtime", "Wait state delay is too long.")
+        return max(0.0, float(seconds))
+
+    # Task, Parallel and Map share Retry/Catch around one "attempt".
+    def _with_handlers(self, state: d._Handles, raw: Any, frame: Frame, attempt: Callable) -> Generator:
+        counts = [0] * len(state.retry)
+        retry_count = 0
+        while True:
+            try:
+                output = yield from attempt(retry_count)
+                return _next(state), output
+            except StatesError as failure:
+                if failure.error == "States.Runtime":
+                    raise
+                error = failure.error
+                for index, retrier in enumerate(state.retry):
+                    if matches(retrier.error_equals, error):
+                        if counts[index] < retrier.max_attempts:
+                            counts[index] += 1
+                            retry_count += 1
+                            delay = retrier.delay(counts[index])
+                            if retrier.jitter_strategy == "FULL":
+                                delay = self.runtime.random.uniform(0, delay)
+                            if delay > 0:
+                                yield Sleep(delay)
+                            break
+                        retrier = None
+                        break
+                else:
+                    retrier = None
+                if retrier is not None:
+                    continue
+                for catcher in state.catch:
+                    if matches(catcher.error_equals, error):
+                        error_output = {"Error": error, "Cause": failure.cause}
+                        if failure.cause is None:
+                            error_output = {"Error": error}
+                        output = self._apply_result_path(catcher.result_path, raw, error_output)
+                        return catcher.next, output
+                raise
+
+    def _run_task(self, state: d.TaskState, raw: Any, frame: Frame, entered: int) -> Generator:
+        from .tasks import run_task
+
+        def attempt(retry_count: int) -> Generator:
+            scope = self._scope(raw, state, self.runtime.clock.now, frame, retry_count)
+            value = self._input(state, raw, scope)
+            if state.parameters is not None:
+                value = state.parameters.evaluate(Scope(value, scope.context, scope.variables), self.runtime.random)
+            result = yield from run_task(self, state, value, scope, frame)
+            return self._finish_state(state, raw, result, scope, frame)
+
+        return (yield from self._with_handlers(state, raw, frame, attempt))
+
+    def _run_parallel(self, state: d.ParallelState, raw: Any, frame: Frame, entered: int) -> Generator:
+        def attempt(retry_count: int) -> Generator:
+            scope = self._scope(raw, state, self.runtime.clock.now, frame)
+            value = self._input(state, raw, scope)
+            if state.parameters is not None:
+                value = state.parameters.evaluate(Scope(value, scope.context, scope.variables), self.runtime.random)
+            frame.prev = self.history.add("ParallelStateStarted", frame.prev)
+            frames = [Frame(frame.prev, dict(frame.variables)) for _ in state.branches]
+            tasks = [self._spawn(self._run_graph(branch, value, f), f"{state.name}/{i}")
+                     for i, (branch, f) in enumerate(zip(state.branches, frames))]
+            yield Join(tuple(tasks), fail_fast=True)
+            failed = next((t for t in tasks if t.exception is not None), None)
+            frame.prev = max([frame.prev] + [f.prev for f in frames])
+            if failed is not None:
+                for t in tasks:
+                    if not t.done:
+                        self.runtime.scheduler.cancel(t)
+                frame.prev = self.history.add("ParallelStateFailed", frame.prev)
+                raise _branch_error(failed.exception)
+            frame.prev = self.history.add("ParallelStateSucceeded", frame.prev)
+            return self._finish_state(state, raw, [t.result for t in tasks], scope, frame)
+
+        return (yield from self._with_handlers(state, raw, frame, attempt))
+
+    def _run_map(self, state: d.MapState, raw: Any, frame: Frame, entered: int) -> Generator:
+        def attempt(retry_count: int) -> Generator:
+            scope = self._scope(raw, state, self.runtime.clock.now, frame)
+            value = self._input(state, raw, scope)
+            items = state.items_path.get(Scope(value, scope.context, scope.variables))
+            if not isinstance(items, list):
+                raise StatesError("States.Runtime", f"Map state input must be an array but was: {to_json(items)}")
+            limit = self._max_concurrency(state, Scope(value, scope.context, scope.variables))
+            frame.prev = self.history.add("MapStateStarted", frame.prev, {"length": len(items)})
+            results = yield from self._run_iterations(state, value, items, limit, scope, frame)
+            frame.prev = self.history.add("MapStateSucceeded", frame.prev)
+            return self._finish_state(state, raw, results, scope, frame)
+
+        return (yield from self._with_handlers(state, raw, frame, attempt))
+
+    def _max_concurrency(self, state: d.MapState, scope: Scope) -> int:
+        if state.max_concurrency_path is None:
+            return state.max_concurrency
+        value = state.max_concurrency_path.get(scope)
+        if not _is_integer(value) or value < 0:
+            raise StatesError("States.Runtime",
+                              f"The MaxConcurrencyPath field refers to value \"{_java_text(value)}\" which is not a valid integer")
+        return value
+
+    def _run_iterations(self, state: d.MapState, value: Any, items: list, limit: int, scope: Scope,
+                        frame: Frame) -> Generator:
+        n = len(items)
+        results: list[Any] = [None] * n
+        if n == 0:
+            return results
+        failure: list[BaseException] = []
+        next_index = [0]
+        frames: list[Frame] = []
+        selector = state.item_selector
+        processor = state.processor
+
+        def worker() -> Generator:
+            while not failure and next_index[0] < n:
+                index = next_index[0]
+                next_index[0] += 1
+                item_ctx = {"Item": {"Index": index, "Value": items[index]}}
+                iteration_input = items[index]
+                if selector is not None:
+                    ctx = dict(scope.context)
+                    ctx["Map"] = item_ctx
+                    iteration_input = selector.evaluate(Scope(value, ctx, frame.variables), self.runtime.random)
+                f = Frame(frame.prev, dict(frame.variables))
+                frames.append(f)
+                details = {"index": index, "name": state.name}
+                f.prev = self.history.add("MapIterationStarted", f.prev, details)
+                try:
+                    results[index] = yield from self._run_graph(processor, iteration_input, f)
+                except StatesError as exc:
+                    f.prev = self.history.add("MapIterationFailed", f.prev, details)
+                    failure.append(exc)
+                    return
+                f.prev = self.history.add("MapIterationSucceeded", f.prev, details)
+
+        workers = n if limit <= 0 else min(limit, n)
+        tasks = [self._spawn(worker(), f"{state.name}/worker{i}") for i in range(workers)]
+        yield Join(tuple(tasks), fail_fast=False)
+        frame.prev = max([frame.prev] + [f.prev for f in frames])
+        crashed = next((t.exception for t in tasks if t.exception is not None), None)
+        if crashed is not None:
+            raise crashed
+        if failure:
+            frame.prev = self.history.add("MapStateFailed", frame.prev)
+            raise _branch_error(failure[0])
+        return results
 
 
-def start(machine: Any, runtime: Runtime, info: ExecutionInfo, input_value: Any, input_text: str) -> Execution:
+class _FailState(StatesError):
+    """The error of a Fail state: not retried, not caught."""
+
+
+def _error_details(failure: StatesError) -> dict:
+    details: dict[str, Any] = {"error": failure.error}
+    if failure.cause is not None:
+        details["cause"] = failure.cause
+    return details
+
+
+def _branch_error(exc: BaseException) -> BaseException:
+    """The error a failed branch or iteration passes to its Parallel or Map state."""
+    if isinstance(exc, StatesError):
+        return StatesError.of(exc.error, exc.cause)
+    return exc
+
+
+def _scoped(failure: StatesError, state: d.State, entered: int) -> StatesError:
+    if failure.error in _STATE_SCOPED and not getattr(failure, "scoped", False):
+        scoped = StatesError.of(failure.error, f"An error occurred while executing the state '{state.name}' "
+                                               f"(entered at the event id #{entered}). {failure.cause}")
+        scoped.scoped = True  # type: ignore[attr-defined]
+        return scoped
+    return failure
+
+
+def _next(state: d.State) -> str | None:
+    return None if state.end else state.next
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _java_text(value: Any) -> str:
+    """A JSON value as AWS's Java service prints it inside messages."""
+    if isinstance(value, str):
+        return value
+    return to_json(value)
+
+
+def _fail_field(literal: Any, path: Any, field_name: str, scope: Scope, rng: random.Random) -> Any:
+    if path is None:
+        return literal
+    if isinstance(path, Path):
+        try:
+            return path.get(scope)
+        except PathNotFound:
+            text = to_json(scope.input)
+            raise StatesError("States.Runtime", f"The JSONPath '{path.text}' specified for the field '{field_name}' "
+                              f"could not be found in the input '{text}'") from None
+    return path.evaluate(scope, rng)
+
+
+_HANDLERS: dict[str, Callable] = {
+    "Pass": Execution._run_pass,
+    "Task": Execution._run_task,
+    "Choice": Execution._run_choice,
+    "Wait": Execution._run_wait,
+    "Succeed": Execution._run_succeed,
+    "Fail": Execution._run_fail,
+    "Parallel": Execution._run_parallel,
+    "Map": Execution._run_map,
+}
+# State types whose handler is a generator (they may wait on time or on other lines of control).
+_WAITING = frozenset({"Task", "Wait", "Parallel", "Map"})
+
+
+def start(machine: d.Machine, runtime: Runtime, info: ExecutionInfo, input_value: Any, input_text: str) -> Execution:
     """Start ``machine`` with ``input_value``; run until it ends or waits on the outside."""
-    raise NotImplementedError
+    execution = Execution(machine, runtime, info, input_value, input_text)
+    execution._main = execution._spawn(execution._main_line(), info.name)
+    if machine.timeout_seconds:
+        execution._spawn(execution._watchdog(machine.timeout_seconds), f"{info.name}/timeout")
+    runtime.scheduler.run(until=lambda: execution.done)
+    return execution

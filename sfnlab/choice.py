@@ -1,0 +1,164 @@
+"""Choice rules in JSONPath mode: comparison operators, ``And``/``Or``/``Not``, ``Is*`` tests.
+
+ASL spec, "Choice Rules". A rule compares the value at ``Variable`` with a literal (``StringEquals``)
+or with the value at another path (``StringEqualsPath``). A value of the wrong type never
+matches: ``NumericEquals`` on a string is simply false. The ``...Path`` operators are generated
+from the base table, never written twice.
+
+Rules are compiled once into closures ``rule(scope) -> bool``.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Callable
+
+from ._timestamps import parse_timestamp
+from .errors import StatesError
+from .paths import PathNotFound, Scope, compile_path
+
+__all__ = ["compile_rule", "Rule", "OPERATORS", "TYPE_TESTS", "string_matches"]
+
+Rule = Callable[[Scope], bool]
+
+
+def _is_number(value: Any) -> bool:
+    # bool is an int in Python but never a number in JSON.
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _as_timestamp(value: Any) -> float | None:
+    return parse_timestamp(value)
+
+
+def string_matches(value: str, pattern: str) -> bool:
+    """``StringMatches``: ``*`` matches any run of characters; ``\\*`` and ``\\\\`` are literal."""
+    return _glob(pattern).fullmatch(value) is not None
+
+
+_GLOB_CACHE: dict[str, re.Pattern] = {}
+
+
+def _glob(pattern: str) -> re.Pattern:
+    compiled = _GLOB_CACHE.get(pattern)
+    if compiled is None:
+        parts = []
+        i = 0
+        while i < len(pattern):
+            ch = pattern[i]
+            if ch == "\\" and i + 1 < len(pattern):
+                parts.append(re.escape(pattern[i + 1]))
+                i += 2
+                continue
+            parts.append(".*" if ch == "*" else re.escape(ch))
+            i += 1
+        compiled = _GLOB_CACHE[pattern] = re.compile("".join(parts), re.S)
+    return compiled
+
+
+# operator -> (convert a value to the comparable form or None when the type does not fit, compare)
+_STRING = (lambda v: v if isinstance(v, str) else None)
+_NUMBER = (lambda v: v if _is_number(v) else None)
+_BOOLEAN = (lambda v: v if isinstance(v, bool) else None)
+_TIMESTAMP = _as_timestamp
+
+OPERATORS: dict[str, tuple[Callable[[Any], Any], Callable[[Any, Any], bool]]] = {
+    "StringEquals": (_STRING, lambda a, b: a == b),
+    "StringLessThan": (_STRING, lambda a, b: a < b),
+    "StringGreaterThan": (_STRING, lambda a, b: a > b),
+    "StringLessThanEquals": (_STRING, lambda a, b: a <= b),
+    "StringGreaterThanEquals": (_STRING, lambda a, b: a >= b),
+    "NumericEquals": (_NUMBER, lambda a, b: a == b),
+    "NumericLessThan": (_NUMBER, lambda a, b: a < b),
+    "NumericGreaterThan": (_NUMBER, lambda a, b: a > b),
+    "NumericLessThanEquals": (_NUMBER, lambda a, b: a <= b),
+    "NumericGreaterThanEquals": (_NUMBER, lambda a, b: a >= b),
+    "BooleanEquals": (_BOOLEAN, lambda a, b: a == b),
+    "TimestampEquals": (_TIMESTAMP, lambda a, b: a == b),
+    "TimestampLessThan": (_TIMESTAMP, lambda a, b: a < b),
+    "TimestampGreaterThan": (_TIMESTAMP, lambda a, b: a > b),
+    "TimestampLessThanEquals": (_TIMESTAMP, lambda a, b: a <= b),
+    "TimestampGreaterThanEquals": (_TIMESTAMP, lambda a, b: a >= b),
+}
+# StringMatches takes a literal pattern only (there is no StringMatchesPath).
+_MATCHES = "StringMatches"
+
+# Is* tests: value -> bool. A missing path makes them false (IsPresent is handled apart).
+TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
+    "IsNull": lambda v: v is None,
+    "IsString": lambda v: isinstance(v, str),
+    "IsNumeric": lambda v: _is_number(v) and not (isinstance(v, float) and math.isnan(v)),
+    "IsBoolean": lambda v: isinstance(v, bool),
+    "IsTimestamp": lambda v: parse_timestamp(v) is not None,
+}
+
+_MISSING = object()
+
+
+def _reader(path_text: str, strict: bool) -> Callable[[Scope], Any]:
+    path = compile_path(path_text)
+
+    def read(scope: Scope) -> Any:
+        try:
+            return path.get(scope)
+        except PathNotFound as exc:
+            if strict:
+                raise StatesError("States.Runtime", f"Invalid path '{path_text}': {exc.detail}") from None
+            return _MISSING
+
+    return read
+
+
+def compile_rule(rule: dict) -> Rule:
+    """Compile one Choice rule (top-level or nested in And/Or/Not) into ``rule(scope) -> bool``."""
+    if "And" in rule:
+        parts = [compile_rule(r) for r in rule["And"]]
+        return lambda scope: all(p(scope) for p in parts)
+    if "Or" in rule:
+        parts = [compile_rule(r) for r in rule["Or"]]
+        return lambda scope: any(p(scope) for p in parts)
+    if "Not" in rule:
+        inner = compile_rule(rule["Not"])
+        return lambda scope: not inner(scope)
+
+    variable = rule["Variable"]
+    if "IsPresent" in rule:
+        path = compile_path(variable)
+        want = rule["IsPresent"]
+        return lambda scope: path.exists(scope) == want
+    for name, test in TYPE_TESTS.items():
+        if name in rule:
+            read = _reader(variable, strict=False)
+            want = rule[name]
+            return lambda scope, test=test: (v := read(scope)) is not _MISSING and test(v) == want
+    read = _reader(variable, strict=True)
+    if _MATCHES in rule:
+        pattern = _glob(rule[_MATCHES])
+        return lambda scope: isinstance(v := read(scope), str) and pattern.fullmatch(v) is not None
+    for name, (convert, compare) in OPERATORS.items():
+        if name in rule:
+            expected = convert(rule[name])
+            return _compare_literal(read, convert, compare, expected)
+        if name + "Path" in rule:
+            other = _reader(rule[name + "Path"], strict=True)
+            return _compare_paths(read, other, convert, compare)
+    raise ValueError(f"no comparison operator in Choice rule {rule!r}")
+
+
+def _compare_literal(read, convert, compare, expected) -> Rule:
+    def rule(scope: Scope) -> bool:
+        value = convert(read(scope))
+        return value is not None and expected is not None and compare(value, expected)
+
+    return rule
+
+
+def _compare_paths(read, other, convert, compare) -> Rule:
+    def rule(scope: Scope) -> bool:
+        value = convert(read(scope))
+        if value is None:
+            return False
+        against = convert(other(scope))
+        return against is not None and compare(value, against)
+
+    return rule

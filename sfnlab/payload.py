@@ -1,0 +1,103 @@
+"""Payload templates: Parameters, ResultSelector, ItemSelector, Assign (JSONPath mode).
+
+ASL spec, "Payload Templates". A template is any JSON value. In an object, a key ending in
+``.$`` is evaluated: its value is a Path (``$.x``, ``$$.Map.Item.Value``, ``$var``) or an
+intrinsic call (``States.Format(...)``), and the key loses its ``.$`` suffix. Everything else is
+copied literally, including strings that look like paths but sit under a plain key.
+
+Templates are compiled once, at definition load, into a tree of small closures; evaluating one
+walks no strings and parses nothing.
+"""
+from __future__ import annotations
+
+import json
+import random
+from typing import Any, Callable
+
+from .errors import StatesError
+from .paths import PathNotFound, Scope, compile_path
+
+__all__ = ["Template", "compile_template", "FieldFailure"]
+
+Evaluator = Callable[[Scope, random.Random], Any]
+
+
+class FieldFailure(StatesError):
+    """A ``.$`` field whose path selected nothing (AWS reports it as States.Runtime)."""
+
+    def __init__(self, key: str, path_text: str, document: Any) -> None:
+        text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+        super().__init__(
+            "States.Runtime",
+            f"The JSONPath '{path_text}' specified for the field '{key}' could not be found in the input '{text}'",
+        )
+        self.key = key
+        self.path_text = path_text
+
+
+class Template:
+    """A compiled payload template; ``evaluate(scope, rng)`` returns a fresh JSON value."""
+
+    __slots__ = ("source", "_evaluate")
+
+    def __init__(self, source: Any, evaluate: Evaluator) -> None:
+        self.source = source
+        self._evaluate = evaluate
+
+    def evaluate(self, scope: Scope, rng: random.Random) -> Any:
+        return self._evaluate(scope, rng)
+
+    def __repr__(self) -> str:
+        return f"Template({json.dumps(self.source)[:60]})"
+
+
+def compile_template(source: Any) -> Template:
+    """Compile a payload template. Raises ValueError for a ``.$`` value that is not a path or call."""
+    return Template(source, _compile(source))
+
+
+def _compile(source: Any) -> Evaluator:
+    if isinstance(source, dict):
+        fields = [_compile_field(key, value) for key, value in source.items()]
+
+        def evaluate_object(scope: Scope, rng: random.Random) -> dict:
+            return {key: fn(scope, rng) for key, fn in fields}
+
+        return evaluate_object
+    if isinstance(source, list):
+        items = [_compile(v) for v in source]
+        return lambda scope, rng: [fn(scope, rng) for fn in items]
+    # Literal scalars are immutable, so they can be shared.
+    return lambda scope, rng: source
+
+
+def _compile_field(key: str, value: Any) -> tuple[str, Evaluator]:
+    if not key.endswith(".$"):
+        return key, _compile(value)
+    name = key[:-2]
+    if not isinstance(value, str):
+        raise ValueError(f"The value for the field '{key}' must be a valid JSONPath or a valid intrinsic function call")
+    return name, compile_expression(key, value)
+
+
+def compile_expression(key: str, text: str) -> Evaluator:
+    """Compile the string value of a ``.$`` field: an intrinsic call or a Path."""
+    from .intrinsics import compile_intrinsic, is_intrinsic
+
+    if is_intrinsic(text):
+        call = compile_intrinsic(text)
+
+        def evaluate_call(scope: Scope, rng: random.Random) -> Any:
+            return call.evaluate(scope, rng)
+
+        return evaluate_call
+    path = compile_path(text)
+
+    def evaluate_path(scope: Scope, rng: random.Random) -> Any:
+        try:
+            return path.get(scope)
+        except PathNotFound:
+            document = {"input": scope.input, "context": scope.context}.get(path.root, scope.input)
+            raise FieldFailure(key, text, document) from None
+
+    return evaluate_path
