@@ -241,7 +241,12 @@ class Execution:
         except PathNotFound as missing:
             raise _scoped(StatesError("States.Runtime", str(missing)), state, entered)
         if type_name != "Fail":
-            details: dict[str, Any] = {"name": state.name, "output": to_json(output), "outputDetails": {"truncated": False}}
+            text = to_json(output)
+            if len(text) * 4 > PAYLOAD_LIMIT and len(text.encode()) > PAYLOAD_LIMIT:
+                # Terminal: an oversized state output is not handed to Retry or Catch.
+                raise StatesError("States.DataLimitExceeded", f"The state/task '{state.name}' returned a result with "
+                                  "a size exceeding the maximum number of bytes service limit.")
+            details: dict[str, Any] = {"name": state.name, "output": text, "outputDetails": {"truncated": False}}
             assigned = frame._assigned
             if assigned is not None:
                 details["assignedVariables"] = assigned
@@ -476,10 +481,11 @@ class Execution:
     def _max_concurrency(self, state: d.MapState, scope: Scope) -> int:
         if state.max_concurrency_path is None:
             return state.max_concurrency
-        value = state.max_concurrency_path.get(scope)
-        if not _is_integer(value) or value < 0:
-            raise StatesError("States.Runtime",
-                              f"The MaxConcurrencyPath field refers to value \"{_java_text(value)}\" which is not a valid integer")
+        found = state.max_concurrency_path.get(scope)
+        value = _integer_like(found)
+        if value is None or value < 0:
+            raise StatesError("States.Runtime", "The MaxConcurrencyPath field refers to value "
+                              f"\"{_java_text(found)}\" which is not a valid integer: {state.max_concurrency_path.text}")
         return value
 
     def _run_iterations(self, state: d.MapState, value: Any, items: list, limit: int, scope: Scope,
@@ -562,6 +568,15 @@ def _next(state: d.State) -> str | None:
 
 def _is_integer(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _integer_like(value: Any) -> int | None:
+    """An integer, or a string holding one (AWS reads numeric fields from text too)."""
+    if _is_integer(value):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
 
 
 def _java_text(value: Any) -> str:

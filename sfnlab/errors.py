@@ -45,7 +45,16 @@ class Diagnostic:
 
 
 class DefinitionError(SfnlabError, ValueError):
-    """A state machine definition that AWS would refuse with ``InvalidDefinition``."""
+    """A state machine definition that AWS would refuse with ``InvalidDefinition``.
+
+    The message joins the diagnostics as AWS does:
+    ``Invalid State Machine Definition: 'CODE: message at /loc, CODE: message at null'`` (a
+    diagnostic without a location reads ``at null``). A Map Label error is the exception: AWS
+    answers with its raw text alone (``Error=ValueError Args=[...] in definition '...'.``).
+    """
+
+    # Codes whose message AWS returns as the whole InvalidDefinition text, unwrapped.
+    RAW_CODES: ClassVar[frozenset[str]] = frozenset({"INVALID_LABEL_NAME"})
 
     def __init__(self, diagnostics: Iterable[Diagnostic] | str) -> None:
         if isinstance(diagnostics, str):
@@ -53,7 +62,14 @@ class DefinitionError(SfnlabError, ValueError):
             self.message = diagnostics
         else:
             self.diagnostics = tuple(diagnostics)
-            self.message = "Invalid State Machine Definition: '" + ", ".join(map(str, self.diagnostics)) + "'"
+            raw = [d for d in self.diagnostics if d.code in self.RAW_CODES]
+            if raw:
+                self.message = raw[0].message
+            else:
+                self.message = "Invalid State Machine Definition: '" + ", ".join(
+                    f"{d.code}: {d.message} at {d.location if d.location is not None else 'null'}"
+                    for d in self.diagnostics
+                ) + "'"
         super().__init__(self.message)
 
 
@@ -107,18 +123,21 @@ for _error_name, _class_name in _PREDEFINED.items():
 
 PREDEFINED_ERRORS = frozenset(_PREDEFINED) | {"States.ALL"}
 
-# Errors that States.ALL does not match (AWS: "States.ALL ... doesn't catch States.DataLimitExceeded
-# or States.Runtime").
-_NOT_MATCHED_BY_ALL = frozenset({"States.DataLimitExceeded", "States.Runtime"})
+# States.Runtime is never retried or caught, not even when named (recorded AWS behaviour). The
+# docs also say States.ALL misses States.DataLimitExceeded, but AWS does catch a task result that
+# is too large with States.ALL; an oversized *state output* is terminal and never reaches Catch.
+_NOT_MATCHED_BY_ALL = frozenset({"States.Runtime"})
 
 
 def matches(error_equals: Iterable[str], error: str) -> bool:
     """Whether a Retrier's or Catcher's ``ErrorEquals`` matches ``error``.
 
-    ``States.ALL`` matches every error but States.DataLimitExceeded and States.Runtime;
-    ``States.TaskFailed`` matches any error except ``States.Timeout`` (and those two);
-    any other name matches itself only.
+    ``States.ALL`` matches every error but States.Runtime; ``States.TaskFailed`` matches any
+    error except ``States.Timeout`` and States.Runtime; any other name matches itself only.
+    States.Runtime matches nothing.
     """
+    if error in _NOT_MATCHED_BY_ALL:
+        return False
     for name in error_equals:
         if name == error:
             return True

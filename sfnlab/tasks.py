@@ -86,8 +86,8 @@ def _invoke(execution: "Execution", function_ref: str, event: Any) -> tuple[Any,
     handler = runtime.functions.get(name)
     if handler is None:
         raise StatesError("Lambda.ResourceNotFoundException",
-                          f"Function not found: {arn}{':' + qualifier if qualifier else ''} (Service: Lambda, "
-                          f"Status Code: 404, Request ID: {request_id})")
+                          f"Function not found: {arn}:{qualifier or '$LATEST'} (Service: AWSLambda; Status Code: 404; "
+                          f"Error Code: ResourceNotFoundException; Request ID: {request_id}; Proxy: null)")
     context = LambdaContext(
         function_name=name,
         function_version="$LATEST" if qualifier in (None, "$LATEST") else qualifier,
@@ -112,15 +112,14 @@ def _invoke(execution: "Execution", function_ref: str, event: Any) -> tuple[Any,
 def _lambda_error_cause(exc: BaseException, request_id: str) -> str:
     """The Cause text AWS's Python runtime writes for an unhandled exception."""
     frames = traceback.extract_tb(exc.__traceback__)[1:]  # drop sfnlab's own calling frame
+    # AWS's runtime writes this with json.dumps' default separators.
     return json.dumps(
         {
             "errorMessage": str(exc),
             "errorType": type(exc).__name__,
             "requestId": request_id,
             "stackTrace": traceback.format_list(frames),
-        },
-        separators=(",", ":"),
-        ensure_ascii=False,
+        }
     )
 
 
@@ -207,6 +206,7 @@ def _run_lambda_arn(execution, state, value, frame, timeout, heartbeat) -> Gener
     frame.prev = history.add("LambdaFunctionStarted", frame.prev)
     try:
         payload, _ = _invoke(execution, state.resource, value)
+        check_result_size(payload, state.resource)
     except StatesError as failure:
         frame.prev = history.add("LambdaFunctionFailed", frame.prev, _failure_details(failure))
         raise
@@ -232,6 +232,7 @@ def _run_lambda_invoke(execution, state, value, frame, timeout, heartbeat) -> Ge
             raise StatesError("States.Runtime", "The field 'FunctionName' is required for the resource "
                                                 f"'{state.resource}'")
         payload, request_id = _invoke(execution, value["FunctionName"], value.get("Payload"))
+        check_result_size(payload, "lambda")
     except StatesError as failure:
         if failure.error == "States.Runtime":
             raise
@@ -242,6 +243,16 @@ def _run_lambda_invoke(execution, state, value, frame, timeout, heartbeat) -> Ge
                              {"output": to_json(result), "outputDetails": {"truncated": False}, **base})
     return result
     yield  # pragma: no cover
+
+
+def check_result_size(result: Any, resource_name: str) -> None:
+    """A task result over 256 KiB fails the task with States.DataLimitExceeded (catchable)."""
+    from .engine import PAYLOAD_LIMIT
+
+    text = to_json(result)
+    if len(text) * 4 > PAYLOAD_LIMIT and len(text.encode()) > PAYLOAD_LIMIT:
+        raise StatesError("States.DataLimitExceeded", f"The state/task '{resource_name}' returned a result with a size "
+                                                      "exceeding the maximum number of bytes service limit.")
 
 
 def _failure_details(failure: StatesError) -> dict:
