@@ -151,8 +151,27 @@ class Execution:
         self.history.add("ExecutionAborted", self.history.events[-1]["id"] if self.history.events else 0, details)
         self._finish("ABORTED", error=error, cause=cause)
 
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def arn(self) -> str:
+        return self.info.arn
+
+    def events_of(self, *types: str) -> list[dict]:
+        """The events of the given types (all events when none is given)."""
+        return [e for e in self.history.events if not types or e["type"] in types]
+
     def __repr__(self) -> str:
-        return f"<Execution {self.info.name} {self.status}>"
+        tail = f" output={to_json(self.output)[:60]}" if self.status == "SUCCEEDED" else (
+            f" error={self.error!r}" if self.error else "")
+        return f"<Execution {self.info.name} {self.status}{tail}>"
+
+    def _repr_html_(self) -> str:
+        from .display import execution_html
+
+        return execution_html(self)
 
     # -- running --------------------------------------------------------------------------------
     def _spawn(self, gen: Generator, name: str = "") -> Task:

@@ -33,8 +33,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["run_task", "parse_function_name", "LambdaContext"]
 
 _FUNCTION_ARN = re.compile(
-    r"^(?:arn:(?P<partition>[\w-]+):lambda:(?P<region>[\w-]+):(?P<account>\d{12}):function:"
-    r"|(?P<short_account>\d{12}):function:)?(?P<name>[A-Za-z0-9_-]{1,140})(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]+))?$"
+    # Account ids are read leniently (the seed material writes "123"): only the name matters here.
+    r"^(?:arn:(?P<partition>[\w-]+):lambda:(?P<region>[\w-]+):(?P<account>\d+):function:"
+    r"|(?P<short_account>\d+):function:)?(?P<name>[A-Za-z0-9_-]{1,140})(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]+))?$"
 )
 _SERVICE_RESOURCE = re.compile(r"^arn:(?P<partition>[\w-]+):states:(?P<region>[\w-]*):(?P<account>\d*):"
                                r"(?P<service>[\w-]+):(?P<api>[\w:.-]+?)(?P<pattern>\.sync(?::2)?|\.waitForTaskToken)?$")
@@ -123,9 +124,28 @@ def _lambda_error_cause(exc: BaseException, request_id: str) -> str:
     )
 
 
+def _invoke_event(payload: Any) -> Any:
+    """The event a function receives from ``lambda:invoke``'s ``Payload``.
+
+    No payload is an empty object; a string is sent as the raw bytes of the request, which the
+    runtime then parses as JSON; anything else is sent as JSON.
+    """
+    if payload is None:
+        return {}
+    if isinstance(payload, str):
+        try:
+            return json.loads(payload)
+        except ValueError as exc:
+            cause = json.dumps({"errorMessage": f"Unable to unmarshal input: {exc}", "errorType": "Runtime.UnmarshalError",
+                                "requestId": "", "stackTrace": []})
+            raise StatesError("Runtime.UnmarshalError", cause) from None
+    return payload
+
+
 def _invoke_response(payload: Any, request_id: str, date: str) -> dict:
     """The Lambda Invoke response as the optimized integration returns it."""
-    length = str(len(to_json(payload).encode()))
+    # The Python runtime serialises the return value with json.dumps' defaults.
+    length = str(len(json.dumps(payload).encode()))
     return {
         "ExecutedVersion": "$LATEST",
         "Payload": payload,
@@ -231,7 +251,7 @@ def _run_lambda_invoke(execution, state, value, frame, timeout, heartbeat) -> Ge
         if not isinstance(value, dict) or "FunctionName" not in value:
             raise StatesError("States.Runtime", "The field 'FunctionName' is required for the resource "
                                                 f"'{state.resource}'")
-        payload, request_id = _invoke(execution, value["FunctionName"], value.get("Payload"))
+        payload, request_id = _invoke(execution, value["FunctionName"], _invoke_event(value.get("Payload")))
         check_result_size(payload, "lambda")
     except StatesError as failure:
         if failure.error == "States.Runtime":

@@ -1,0 +1,188 @@
+"""The ``sfnlab`` command line.
+
+    sfnlab run DEFINITION [--input JSON | --input @FILE] [--functions FILE.py] [--name NAME]
+    sfnlab validate DEFINITION
+
+``run`` prints the outcome and a compact history and exits 0 when the execution succeeded, 1 when
+it did not; ``validate`` prints AWS's diagnostics and exits 1 when there are errors. Usage errors
+and unreadable files exit 2, like other command-line tools. DEFINITION is a file path, or ``-``
+for standard input.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import inspect
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from .errors import DefinitionError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments or unreadable files: exit 2 with a message, never a traceback."""
+
+
+def _read_text(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    path = Path(source)
+    try:
+        return path.read_text()
+    except OSError as exc:
+        raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from None
+
+
+def _read_input(value: str | None) -> Any:
+    if value is None:
+        return {}
+    text = _read_text(value[1:]) if value.startswith("@") else value
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"--input is not valid JSON: {exc}") from None
+
+
+def load_functions(spec: str) -> dict[str, Callable]:
+    """Lambda functions from a Python file or module.
+
+    A ``FUNCTIONS`` dict in the module is used as is; otherwise every public function defined in
+    the module is registered under its own name.
+    """
+    if spec.endswith(".py") or "/" in spec:
+        path = Path(spec)
+        if not path.exists():
+            raise UsageError(f"cannot read {spec}: no such file")
+        module_spec = importlib.util.spec_from_file_location(path.stem, path)
+        assert module_spec is not None and module_spec.loader is not None
+        module = importlib.util.module_from_spec(module_spec)
+        sys.path.insert(0, str(path.parent.resolve()))
+        try:
+            module_spec.loader.exec_module(module)
+        finally:
+            sys.path.pop(0)
+    else:
+        try:
+            module = importlib.import_module(spec)
+        except ImportError as exc:
+            raise UsageError(f"cannot import {spec}: {exc}") from None
+    table = getattr(module, "FUNCTIONS", None)
+    if isinstance(table, dict):
+        return dict(table)
+    return {
+        name: fn
+        for name, fn in vars(module).items()
+        if inspect.isfunction(fn) and not name.startswith("_") and fn.__module__ == module.__name__
+    }
+
+
+def _format_diagnostic(d) -> str:
+    where = f" at {d.location}" if d.location else ""
+    return f"{d.severity} {d.code}{where}: {d.message}"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .validation import validate
+
+    diagnostics = validate(_read_text(args.definition))
+    if args.json:
+        errors = any(d.severity == "ERROR" for d in diagnostics)
+        print(json.dumps({"result": "FAIL" if errors else "OK", "diagnostics": [d.as_dict() for d in diagnostics]},
+                         indent=2))
+    else:
+        for d in diagnostics:
+            print(_format_diagnostic(d))
+        if not diagnostics:
+            print("OK: the definition is valid")
+    return EXIT_FAILED if any(d.severity == "ERROR" for d in diagnostics) else EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .display import history_text
+    from .machine import StateMachine
+
+    functions: dict[str, Callable] = {}
+    for spec in args.functions or []:
+        functions.update(load_functions(spec))
+    definition = _read_text(args.definition)
+    try:
+        machine = StateMachine(definition, functions=functions, name=args.state_machine_name)
+    except DefinitionError as exc:
+        for d in exc.diagnostics:
+            print(_format_diagnostic(d), file=sys.stderr)
+        if not exc.diagnostics:
+            print(exc.message, file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        execution = machine.run(_read_input(args.input), name=args.name)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps({
+            "status": execution.status,
+            "output": execution.output,
+            "error": execution.error,
+            "cause": execution.cause,
+            "seconds": (execution.stop_time or execution.runtime.clock.now) - execution.start_time,
+        }, indent=2))
+    else:
+        print(f"status: {execution.status}")
+        if execution.status == "SUCCEEDED":
+            print("output: " + json.dumps(execution.output, ensure_ascii=False))
+        if execution.error is not None:
+            print(f"error:  {execution.error}")
+        if execution.cause is not None:
+            print(f"cause:  {execution.cause}")
+        elapsed = (execution.stop_time or execution.runtime.clock.now) - execution.start_time
+        print(f"virtual time: {elapsed:g} s, {len(execution.events)} events")
+        if not args.quiet:
+            print()
+            print(history_text(execution))
+    return EXIT_OK if execution.status == "SUCCEEDED" else EXIT_FAILED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sfnlab", description="Learn AWS Step Functions offline.")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"sfnlab {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    run = commands.add_parser("run", help="run a state machine and print its outcome and history")
+    run.add_argument("definition", help="ASL definition file (JSON), or - for standard input")
+    run.add_argument("--input", "-i", help="execution input as JSON text, or @FILE")
+    run.add_argument("--functions", "-f", action="append", metavar="FILE.py|MODULE",
+                     help="Python Lambda functions (a FUNCTIONS dict, or every public function); repeatable")
+    run.add_argument("--name", help="execution name (default: a UUID)")
+    run.add_argument("--state-machine-name", default="StateMachine", help="state machine name")
+    run.add_argument("--json", action="store_true", help="print the outcome as JSON, without the history")
+    run.add_argument("--quiet", "-q", action="store_true", help="leave out the history")
+    run.set_defaults(handler=cmd_run)
+
+    validate = commands.add_parser("validate", help="check a definition as AWS does; exit 1 on errors")
+    validate.add_argument("definition", help="ASL definition file (JSON), or - for standard input")
+    validate.add_argument("--json", action="store_true", help="print ValidateStateMachineDefinition's response")
+    validate.set_defaults(handler=cmd_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except UsageError as exc:
+        print(f"sfnlab: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
