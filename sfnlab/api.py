@@ -143,11 +143,14 @@ class _Responder:
         return AWSResponse(request.url, status, headers, _Body(data))
 
 
+DEFAULT_ACCOUNT = "123456789012"
+
+
 def client(
     functions: Mapping[str, Callable] | None = None,
     *,
     region: str = "us-east-1",
-    account: str = "123456789012",
+    account: str | None = None,
     start_time: float | datetime | None = None,
     seed: int | None = 0,
 ) -> Any:
@@ -160,7 +163,9 @@ def client(
     Args:
         functions: Lambda functions by name, each a Python callable ``handler(event, context)``.
         region: the region in every ARN.
-        account: the account id in every ARN.
+        account: the account id in every ARN. When not given, the account takes the id of the
+            first IAM role it is handed (an execution role always belongs to the caller's
+            account, since iam:PassRole does not cross accounts), or 123456789012 until then.
         start_time: where the virtual clock starts (epoch seconds or a datetime); now by default.
         seed: seed of the account's random source (execution names, ``States.UUID``, jitter).
 
@@ -171,10 +176,10 @@ def client(
         functions=dict(functions or {}),
         clock=VirtualClock(start_time),
         region=region,
-        account=account,
+        account=account or DEFAULT_ACCOUNT,
         seed=seed,
     )
-    backend = Backend(runtime, service_model())
+    backend = Backend(runtime, service_model(), account_from_role=account is None)
     sfn = _shared_session().create_client(_SERVICE_NAME, region_name=region, config=_CONFIG)
     sfn.meta.events.register(f"before-send.{sfn.meta.service_model.service_id.hyphenize()}", _Responder(backend))
     sfn.sfnlab = backend

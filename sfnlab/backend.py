@@ -362,6 +362,9 @@ def _diagnostics(definition: str, sm_type: str) -> list[Diagnostic]:
 # The backend
 
 
+_ROLE_ACCOUNT = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/")
+
+
 class Backend:
     """The state of one local account and the API operations over it.
 
@@ -370,8 +373,9 @@ class Backend:
         region, account: where the account lives (they appear in every ARN).
     """
 
-    def __init__(self, runtime: engine.Runtime, service_model: Any = None) -> None:
+    def __init__(self, runtime: engine.Runtime, service_model: Any = None, *, account_from_role: bool = False) -> None:
         self.runtime = runtime
+        self._account_from_role = account_from_role
         self.region = runtime.region
         self.account = runtime.account
         self._model = service_model
@@ -502,6 +506,15 @@ class Backend:
         return params.get("maxResults") or _DEFAULT_PAGE
 
     # -- state machines ----------------------------------------------------------------------------
+    def _adopt_account(self, role_arn: str) -> None:
+        """Take the account id of the first execution role, before any ARN has been handed out."""
+        if not self._account_from_role or self._machines or self._executions:
+            return
+        self._account_from_role = False
+        m = _ROLE_ACCOUNT.match(role_arn)
+        if m:
+            self.account = self.runtime.account = m.group(1)
+
     def create_state_machine(self, params: dict) -> dict:
         name, definition, role = params["name"], params["definition"], params["roleArn"]
         sm_type = params.get("type", STANDARD)
@@ -510,6 +523,7 @@ class Backend:
         if params.get("publish"):
             raise ApiError("UnsupportedOperation", "sfnlab does not model state machine versions (publish=True)")
         machine = self._compile(definition, sm_type)
+        self._adopt_account(role)
         logging = {**_DEFAULT_LOGGING, **params.get("loggingConfiguration", {})}
         tracing = {**_DEFAULT_TRACING, **params.get("tracingConfiguration", {})}
         encryption = params.get("encryptionConfiguration")

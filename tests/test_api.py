@@ -615,3 +615,14 @@ def test_real_engine_pass_machine_round_trip() -> None:
     assert [e["type"] for e in events] == ["ExecutionStarted", "PassStateEntered", "PassStateExited",
                                            "ExecutionSucceeded"]
     assert isinstance(events[0]["timestamp"], datetime)
+
+
+def test_account_comes_from_the_first_execution_role_unless_given():
+    sfn = sfnlab.client()
+    arn = sfn.create_state_machine(name="m", definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+                                   roleArn="arn:aws:iam::111122223333:role/r")["stateMachineArn"]
+    assert arn == "arn:aws:states:us-east-1:111122223333:stateMachine:m"
+    fixed = sfnlab.client(account="444455556666")
+    arn = fixed.create_state_machine(name="m", definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+                                     roleArn="arn:aws:iam::111122223333:role/r")["stateMachineArn"]
+    assert ":444455556666:" in arn
