@@ -13,6 +13,7 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
+import sfnlab
 from sfnlab import api, backend as backend_module, engine
 from sfnlab.backend import Backend, check_constraints, is_valid_name
 from sfnlab.clock import Resumed, Sleep, Suspend
