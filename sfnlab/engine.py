@@ -489,9 +489,11 @@ class Execution:
             items = state.items_path.get(Scope(value, scope.context, scope.variables))
             if not isinstance(items, list):
                 raise StatesError("States.Runtime", f"Map state input must be an array but was: {to_json(items)}")
-            limit = self._max_concurrency(state, Scope(value, scope.context, scope.variables))
+            inner = Scope(value, scope.context, scope.variables)
+            limit = self._max_concurrency(state, inner)
+            tolerance = self._tolerance(state, inner)
             frame.prev = self.history.add("MapStateStarted", frame.prev, {"length": len(items)})
-            results = yield from self._run_iterations(state, value, items, limit, scope, frame)
+            results = yield from self._run_iterations(state, value, items, limit, scope, frame, tolerance)
             frame.prev = self.history.add("MapStateSucceeded", frame.prev)
             return self._finish_state(state, raw, results, scope, frame)
 
@@ -507,13 +509,46 @@ class Execution:
                               f"\"{_java_text(found)}\" which is not a valid integer: {state.max_concurrency_path.text}")
         return value
 
+    def _tolerance(self, state: d.MapState, scope: Scope) -> tuple[int, float] | None:
+        """(count, percentage) of failed iterations a Distributed Map tolerates; None: none."""
+        if state.mode != "DISTRIBUTED":
+            return None
+        count = state.tolerated_failure_count
+        if state.tolerated_failure_count_path is not None:
+            found = state.tolerated_failure_count_path.get(scope)
+            count = _integer_like(found)
+            if count is None:
+                raise StatesError("States.Runtime", "The ToleratedFailureCountPath field refers to value "
+                                  f"\"{_java_text(found)}\" which is not a valid integer: "
+                                  f"{state.tolerated_failure_count_path.text}")
+        percentage = state.tolerated_failure_percentage
+        if state.tolerated_failure_percentage_path is not None:
+            found = state.tolerated_failure_percentage_path.get(scope)
+            percentage = _float_like(found)
+            if percentage is None:
+                raise StatesError("States.Runtime", "The ToleratedFailurePercentagePath field refers to value "
+                                  f"\"{_java_text(found)}\" which is not a valid float: "
+                                  f"{state.tolerated_failure_percentage_path.text}")
+        if count is not None and count < 0:
+            raise StatesError("States.Runtime", "ToleratedFailureCount cannot be negative.")
+        if percentage is not None and not 0 <= percentage <= 100:
+            raise StatesError("States.Runtime", "ToleratedFailurePercentage must be between 0 and 100.")
+        return (count or 0, float(percentage or 0))
+
     def _run_iterations(self, state: d.MapState, value: Any, items: list, limit: int, scope: Scope,
-                        frame: Frame) -> Generator:
+                        frame: Frame, tolerance: tuple[int, float] | None = None) -> Generator:
         n = len(items)
         results: list[Any] = [None] * n
         if n == 0:
             return results
         failure: list[BaseException] = []
+        tolerated: list[int] = []
+
+        def over_threshold() -> bool:
+            if tolerance is None:
+                return bool(tolerated)
+            count, percentage = tolerance
+            return len(tolerated) > count and 100.0 * len(tolerated) / n > percentage
         next_index = [0]
         frames: list[Frame] = []
         selector = state.item_selector
@@ -537,8 +572,12 @@ class Execution:
                     results[index] = yield from self._run_graph(processor, iteration_input, f)
                 except StatesError as exc:
                     f.prev = self.history.add("MapIterationFailed", f.prev, details)
-                    failure.append(exc)
-                    return
+                    tolerated.append(index)
+                    if over_threshold():
+                        failure.append(exc)
+                        return
+                    results[index] = {"Error": exc.error, "Cause": exc.cause} if exc.cause is not None else {"Error": exc.error}
+                    continue
                 f.prev = self.history.add("MapIterationSucceeded", f.prev, details)
 
         workers = n if limit <= 0 else min(limit, n)
@@ -550,6 +589,9 @@ class Execution:
             raise crashed
         if failure:
             frame.prev = self.history.add("MapStateFailed", frame.prev)
+            if tolerance is not None:
+                raise StatesError("States.ExceedToleratedFailureThreshold",
+                                  "The specified tolerated failure threshold was exceeded")
             raise _branch_error(failure[0])
         return results
 
@@ -595,6 +637,17 @@ def _integer_like(value: Any) -> int | None:
         return value
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
+    return None
+
+
+def _float_like(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
     return None
 
 

@@ -213,9 +213,11 @@ def _definite_steps(rest: str) -> tuple | None:
             steps.append(m.group("name"))
         elif m.group("index") is not None:
             steps.append(int(m.group("index")))
+        elif m.group("quoted") is not None:
+            # Inside ['...'] only \' is an escape; any other backslash is kept (Jayway).
+            steps.append(m.group("quoted").replace("\\'", "'"))
         else:
-            raw = m.group("quoted") if m.group("quoted") is not None else m.group("dquoted")
-            steps.append(re.sub(r"\\(.)", r"\1", raw))
+            steps.append(m.group("dquoted").replace('\\"', '"'))
         pos = m.end()
     return tuple(steps)
 
