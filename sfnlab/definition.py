@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping
 
 from .choice import Rule, compile_rule
 from .errors import DefinitionError, Diagnostic
+from .jsonata import JsonataExpression, JsonataTemplate, compile_jsonata, is_expression
 from .paths import Path, compile_path, compile_reference_path
 from .payload import Template, compile_template
 
@@ -68,6 +69,8 @@ class Catcher:
     next: str
     result_path: Path | None = ROOT  # None: ResultPath null (keep the input)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    assign: Any = None  # Template (JSONPath) or JsonataTemplate
+    output: JsonataTemplate | None = None  # JSONata only
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,7 +87,8 @@ class State:
     end: bool = False
     input_path: Path | None = ROOT
     output_path: Path | None = ROOT
-    assign: Template | None = None
+    assign: Any = None  # Template (JSONPath) or JsonataTemplate (JSONata)
+    output: JsonataTemplate | None = None  # JSONata only
 
     @property
     def is_jsonata(self) -> bool:
@@ -98,6 +102,7 @@ class _Results(State):
     parameters: Template | None = None
     result_selector: Template | None = None
     result_path: Path | None = ROOT  # None: ResultPath null
+    arguments: JsonataTemplate | None = None  # JSONata only
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,14 +125,18 @@ class TaskState(_Handles):
     heartbeat_seconds: int | None = None
     heartbeat_seconds_path: Path | None = None
     credentials: Template | None = None
+    timeout_expr: JsonataTemplate | None = None
+    heartbeat_expr: JsonataTemplate | None = None
 
 
 @dataclass(frozen=True)
 class ChoiceBranch:
-    rule: Rule
+    rule: Rule | None
     next: str
     raw: Mapping[str, Any] = field(repr=False, compare=False)
-    assign: Template | None = None
+    assign: Any = None
+    condition: JsonataTemplate | None = None  # JSONata only
+    output: JsonataTemplate | None = None  # JSONata only
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,6 +151,8 @@ class WaitState(State):
     timestamp: str | None = None
     seconds_path: Path | None = None
     timestamp_path: Path | None = None
+    seconds_expr: JsonataTemplate | None = None
+    timestamp_expr: JsonataTemplate | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,6 +166,8 @@ class FailState(State):
     cause: str | None = None
     error_path: Path | Any = None
     cause_path: Path | Any = None
+    error_expr: JsonataTemplate | None = None
+    cause_expr: JsonataTemplate | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -179,6 +192,10 @@ class MapState(_Handles):
     tolerated_failure_count_path: Path | None = None
     tolerated_failure_percentage: Any = None
     tolerated_failure_percentage_path: Path | None = None
+    items: JsonataTemplate | None = None  # JSONata only
+    max_concurrency_expr: JsonataTemplate | None = None
+    tolerated_failure_count_expr: JsonataTemplate | None = None
+    tolerated_failure_percentage_expr: JsonataTemplate | None = None
 
 
 @dataclass(frozen=True)
@@ -332,12 +349,24 @@ def _common(name: str, raw: Mapping[str, Any], location: str, query_language: st
         fields["input_path"] = _path_or_null(raw, "InputPath")
         fields["output_path"] = _path_or_null(raw, "OutputPath")
         fields["assign"] = _template(raw, "Assign")
+    else:
+        fields["assign"] = _jsonata(raw, "Assign")
+        fields["output"] = _jsonata(raw, "Output")
     return fields
+
+
+def _jsonata(raw: Mapping[str, Any], key: str, field_name: str | None = None) -> JsonataTemplate | None:
+    return compile_jsonata(raw[key], field_name or key) if key in raw else None
+
+
+def _expression_field(raw: Mapping[str, Any], key: str) -> JsonataTemplate | None:
+    """A JSONata-mode field that may hold an expression instead of a literal (Seconds, Error...)."""
+    return compile_jsonata(raw[key], key) if is_expression(raw.get(key)) else None
 
 
 def _results(raw: Mapping[str, Any], ql: str) -> dict:
     if ql != JSONPATH:
-        return {}
+        return dict(arguments=_jsonata(raw, "Arguments"), result_path=ROOT)
     return dict(
         parameters=_template(raw, "Parameters"),
         result_selector=_template(raw, "ResultSelector"),
@@ -364,6 +393,8 @@ def _handlers(raw: Mapping[str, Any], ql: str) -> dict:
             next=c["Next"],
             result_path=_path_or_null(c, "ResultPath", reference=True) if ql == JSONPATH else ROOT,
             raw=c,
+            assign=_template(c, "Assign") if ql == JSONPATH else _jsonata(c, "Assign"),
+            output=_jsonata(c, "Output") if ql != JSONPATH else None,
         )
         for c in raw.get("Catch", ())
     )
@@ -380,24 +411,30 @@ def _compile_pass(f: dict, raw: Mapping[str, Any], ql: str) -> PassState:
 
 
 def _compile_task(f: dict, raw: Mapping[str, Any], ql: str) -> TaskState:
+    jsonata = ql != JSONPATH
     return TaskState(
         **f, **_results(raw, ql), **_handlers(raw, ql),
         resource=raw.get("Resource", ""),
-        timeout_seconds=raw.get("TimeoutSeconds"),
+        timeout_expr=_expression_field(raw, "TimeoutSeconds") if jsonata else None,
+        heartbeat_expr=_expression_field(raw, "HeartbeatSeconds") if jsonata else None,
+        timeout_seconds=raw.get("TimeoutSeconds") if not is_expression(raw.get("TimeoutSeconds")) else None,
         timeout_seconds_path=_optional_path(raw, "TimeoutSecondsPath"),
-        heartbeat_seconds=raw.get("HeartbeatSeconds"),
+        heartbeat_seconds=raw.get("HeartbeatSeconds") if not is_expression(raw.get("HeartbeatSeconds")) else None,
         heartbeat_seconds_path=_optional_path(raw, "HeartbeatSecondsPath"),
         credentials=_template(raw, "Credentials") if ql == JSONPATH else None,
     )
 
 
 def _compile_choice(f: dict, raw: Mapping[str, Any], ql: str) -> ChoiceState:
+    jsonata = ql != JSONPATH
     branches = tuple(
         ChoiceBranch(
-            rule=compile_rule(rule) if ql == JSONPATH else (lambda scope: False),
+            rule=None if jsonata else compile_rule(rule),
             next=rule["Next"],
             raw=rule,
-            assign=_template(rule, "Assign") if ql == JSONPATH else None,
+            assign=_jsonata(rule, "Assign") if jsonata else _template(rule, "Assign"),
+            condition=_jsonata(rule, "Condition") if jsonata else None,
+            output=_jsonata(rule, "Output") if jsonata else None,
         )
         for rule in raw.get("Choices", ())
     )
@@ -405,10 +442,13 @@ def _compile_choice(f: dict, raw: Mapping[str, Any], ql: str) -> ChoiceState:
 
 
 def _compile_wait(f: dict, raw: Mapping[str, Any], ql: str) -> WaitState:
+    jsonata = ql != JSONPATH
     return WaitState(
         **f,
-        seconds=raw.get("Seconds"),
-        timestamp=raw.get("Timestamp"),
+        seconds_expr=_expression_field(raw, "Seconds") if jsonata else None,
+        timestamp_expr=_expression_field(raw, "Timestamp") if jsonata else None,
+        seconds=None if is_expression(raw.get("Seconds")) else raw.get("Seconds"),
+        timestamp=None if is_expression(raw.get("Timestamp")) else raw.get("Timestamp"),
         seconds_path=_optional_path(raw, "SecondsPath"),
         timestamp_path=_optional_path(raw, "TimestampPath"),
     )
@@ -419,10 +459,13 @@ def _compile_succeed(f: dict, raw: Mapping[str, Any], ql: str) -> SucceedState:
 
 
 def _compile_fail(f: dict, raw: Mapping[str, Any], ql: str) -> FailState:
+    jsonata = ql != JSONPATH
     return FailState(
         **f,
-        error=raw.get("Error"),
-        cause=raw.get("Cause"),
+        error_expr=_expression_field(raw, "Error") if jsonata else None,
+        cause_expr=_expression_field(raw, "Cause") if jsonata else None,
+        error=None if is_expression(raw.get("Error")) else raw.get("Error"),
+        cause=None if is_expression(raw.get("Cause")) else raw.get("Cause"),
         error_path=_fail_path(raw.get("ErrorPath")),
         cause_path=_fail_path(raw.get("CausePath")),
     )
@@ -457,11 +500,14 @@ def _compile_map(f: dict, raw: Mapping[str, Any], ql: str) -> MapState:
     config = (processor_raw or {}).get("ProcessorConfig", {})
     processor = _compile_graph(processor_raw, f"{f['location']}/{key}", top) if processor_raw else None
     results = _results(raw, ql)
-    if ql == JSONPATH:
+    jsonata = ql != JSONPATH
+    if not jsonata:
         selector = raw.get("ItemSelector", raw.get("Parameters"))
         results["parameters"] = None
+        item_selector = compile_template(selector) if selector is not None else None
     else:
-        selector = None
+        results["arguments"] = None
+        item_selector = _jsonata(raw, "ItemSelector")
     max_concurrency = raw.get("MaxConcurrency", 0)
     return MapState(
         **f, **results, **_handlers(raw, ql),
@@ -469,16 +515,20 @@ def _compile_map(f: dict, raw: Mapping[str, Any], ql: str) -> MapState:
         mode=config.get("Mode", "INLINE"),
         execution_type=config.get("ExecutionType"),
         items_path=_path_or_null(raw, "ItemsPath", reference=True) or ROOT if ql == JSONPATH else ROOT,
-        item_selector=compile_template(selector) if selector is not None else None,
+        item_selector=item_selector,
+        items=_jsonata(raw, "Items") if jsonata else None,
+        max_concurrency_expr=_expression_field(raw, "MaxConcurrency") if jsonata else None,
+        tolerated_failure_count_expr=_expression_field(raw, "ToleratedFailureCount") if jsonata else None,
+        tolerated_failure_percentage_expr=_expression_field(raw, "ToleratedFailurePercentage") if jsonata else None,
         max_concurrency=max_concurrency if isinstance(max_concurrency, int) else 0,
         max_concurrency_path=_optional_path(raw, "MaxConcurrencyPath"),
         label=raw.get("Label"),
         item_reader=raw.get("ItemReader"),
         item_batcher=raw.get("ItemBatcher"),
         result_writer=raw.get("ResultWriter"),
-        tolerated_failure_count=raw.get("ToleratedFailureCount"),
+        tolerated_failure_count=None if is_expression(raw.get("ToleratedFailureCount")) else raw.get("ToleratedFailureCount"),
         tolerated_failure_count_path=_optional_path(raw, "ToleratedFailureCountPath"),
-        tolerated_failure_percentage=raw.get("ToleratedFailurePercentage"),
+        tolerated_failure_percentage=None if is_expression(raw.get("ToleratedFailurePercentage")) else raw.get("ToleratedFailurePercentage"),
         tolerated_failure_percentage_path=_optional_path(raw, "ToleratedFailurePercentagePath"),
     )
 

@@ -21,6 +21,7 @@ other lines, so a long chain of states that never wait costs no scheduling at al
 """
 from __future__ import annotations
 
+import base64
 import json
 import math
 import random
@@ -32,6 +33,7 @@ from ._timestamps import parse_timestamp
 from .clock import Join, Scheduler, Sleep, Task, VirtualClock, iso
 from .errors import StatesError, matches
 from .history import History, to_json
+from .jsonata import Environment
 from .paths import Path, PathNotFound, Scope
 
 __all__ = ["Runtime", "ExecutionInfo", "Execution", "start", "PAYLOAD_LIMIT"]
@@ -40,7 +42,7 @@ PAYLOAD_LIMIT = 256 * 1024  # bytes of UTF-8 JSON: state input/output, task resu
 WAIT_LIMIT = 99_999_999  # seconds; a longer Wait fails with "Wait state delay is too long."
 
 # Errors whose cause AWS prefixes with the state and the event where it was entered.
-_STATE_SCOPED = frozenset({"States.Runtime", "States.IntrinsicFailure"})
+_STATE_SCOPED = frozenset({"States.Runtime", "States.IntrinsicFailure", "States.QueryEvaluationError"})
 
 
 @dataclass
@@ -77,15 +79,17 @@ class _Aborted(Exception):
 
 
 class Frame:
-    """One line of control: where its last event was, its variables, its Map item."""
+    """One line of control: where its last event was, its variables, its Map item, its place."""
 
-    __slots__ = ("prev", "variables", "map_item", "_assigned")
+    __slots__ = ("prev", "variables", "map_item", "assigned", "record", "scope_path")
 
-    def __init__(self, prev: int, variables: dict, map_item: dict | None = None) -> None:
+    def __init__(self, prev: int, variables: dict, map_item: dict | None = None, scope_path: tuple = ()) -> None:
         self.prev = prev
         self.variables = variables
         self.map_item = map_item
-        self._assigned: dict | None = None
+        self.assigned: dict | None = None
+        self.record: dict | None = None
+        self.scope_path = scope_path
 
 
 class Execution:
@@ -115,6 +119,7 @@ class Execution:
         self.start_time = runtime.clock.now
         self.stop_time: float | None = None
         self.history = History(runtime.clock)
+        self.records: list[dict] = []  # one per state visit; see the module docstring
         self._tasks: list[Task] = []
         self._main: Task | None = None
         self._context_base = {
@@ -191,6 +196,9 @@ class Execution:
         self.cause = cause
         self.stop_time = self.runtime.clock.now
         self._cancel_all()
+        for record in self.records:
+            if record["status"] == "RUNNING":
+                record["status"] = "ABORTED"
 
     def _main_line(self) -> Generator:
         frame = Frame(0, {})
@@ -233,7 +241,8 @@ class Execution:
             if name is None:
                 return value
 
-    def _context(self, state: d.State, entered: float, frame: Frame, retry_count: int | None = None) -> dict:
+    def _context(self, state: d.State, entered: float, frame: Frame, retry_count: int | None = None,
+                 token: str | None = None) -> dict:
         ctx = dict(self._context_base)
         state_ctx: dict[str, Any] = {"EnteredTime": iso(entered), "Name": state.name}
         if retry_count is not None:
@@ -241,43 +250,72 @@ class Execution:
         ctx["State"] = state_ctx
         if frame.map_item is not None:
             ctx["Map"] = frame.map_item
+        if token is not None:
+            ctx["Task"] = {"Token": token}
         return ctx
 
     def _run_state(self, state: d.State, raw: Any, frame: Frame) -> Generator:
         type_name = state.type.value
+        now = self.runtime.clock.now
         entered = self.history.add(f"{type_name}StateEntered", frame.prev, {
             "input": to_json(raw), "inputDetails": {"truncated": False}, "name": state.name,
         })
         frame.prev = entered
+        record = {
+            "name": state.name, "type": type_name, "scope": frame.scope_path,
+            "entered_event": entered, "exited_event": None, "entered_time": now, "exited_time": None,
+            "status": "RUNNING", "next": None, "error": None, "cause": None, "caught_by": None,
+            "inspection": {"input": raw}, "attempts": [],
+        }
+        self.records.append(record)
+        frame.record = record
+        frame.assigned = None
         run = _HANDLERS[type_name]
         try:
             if type_name in _WAITING:
                 next_name, output = yield from run(self, state, raw, frame, entered)
             else:
                 next_name, output = run(self, state, raw, frame, entered)
+            if type_name != "Fail":
+                text = to_json(output)
+                if len(text) * 4 > PAYLOAD_LIMIT and len(text.encode()) > PAYLOAD_LIMIT:
+                    # Terminal: an oversized state output is not handed to Retry or Catch.
+                    raise StatesError("States.DataLimitExceeded", f"The state/task '{state.name}' returned a result "
+                                      "with a size exceeding the maximum number of bytes service limit.")
         except StatesError as failure:
-            raise _scoped(failure, state, entered)
+            failure = _scoped(failure, state, entered)
+            if failure.error == "States.QueryEvaluationError":
+                self.history.add("EvaluationFailed", 0, {
+                    "cause": failure.cause, "error": failure.error,
+                    "location": getattr(failure, "location", None), "state": state.name})
+            _fail_record(record, failure, self.runtime.clock.now)
+            raise failure
         except PathNotFound as missing:
-            raise _scoped(StatesError("States.Runtime", str(missing)), state, entered)
-        if type_name != "Fail":
-            text = to_json(output)
-            if len(text) * 4 > PAYLOAD_LIMIT and len(text.encode()) > PAYLOAD_LIMIT:
-                # Terminal: an oversized state output is not handed to Retry or Catch.
-                raise StatesError("States.DataLimitExceeded", f"The state/task '{state.name}' returned a result with "
-                                  "a size exceeding the maximum number of bytes service limit.")
-            details: dict[str, Any] = {"name": state.name, "output": text, "outputDetails": {"truncated": False}}
-            assigned = frame._assigned
-            if assigned is not None:
-                details["assignedVariables"] = assigned
-                details["assignedVariablesDetails"] = {"truncated": False}
-                frame._assigned = None
-            frame.prev = self.history.add(f"{type_name}StateExited", frame.prev, details)
+            failure = _scoped(StatesError("States.Runtime", str(missing)), state, entered)
+            _fail_record(record, failure, self.runtime.clock.now)
+            raise failure from None
+        details: dict[str, Any] = {"name": state.name, "output": text, "outputDetails": {"truncated": False}}
+        if frame.assigned is not None:
+            details["assignedVariables"] = frame.assigned
+            details["assignedVariablesDetails"] = {"truncated": False}
+            frame.assigned = None
+        frame.prev = self.history.add(f"{type_name}StateExited", frame.prev, details)
+        record.update(exited_event=frame.prev, exited_time=self.runtime.clock.now, next=next_name)
+        if record["status"] == "RUNNING":
+            record["status"] = "SUCCEEDED"
+        record["inspection"]["output"] = output
         return next_name, output
 
     # -- data flow helpers ----------------------------------------------------------------------
     def _scope(self, value: Any, state: d.State, entered_time: float, frame: Frame,
-               retry_count: int | None = None) -> Scope:
-        return Scope(value, self._context(state, entered_time, frame, retry_count), frame.variables)
+               retry_count: int | None = None, token: str | None = None) -> Scope:
+        return Scope(value, self._context(state, entered_time, frame, retry_count, token), frame.variables)
+
+    def _env(self, scope: Scope, raw: Any, **extra: Any) -> Environment:
+        """The JSONata environment of a state: ``$states`` and the variables before the state."""
+        states = {"input": raw, "context": scope.context}
+        states.update(extra)
+        return Environment(states, scope.variables, self.runtime.random, self.runtime.clock.now)
 
     def _input(self, state: d.State, raw: Any, scope: Scope) -> Any:
         path = state.input_path
@@ -308,69 +346,143 @@ class Execution:
                 f"Unable to apply ReferencePath {path.text} to input {to_json(raw)}",
             ) from None
 
-    def _assign(self, template: Any, scope: Scope, frame: Frame) -> None:
+    def _assign(self, template: Any, scope: Scope, frame: Frame, env: Environment | None = None) -> None:
+        """Assign: evaluated against the variables as they were on entering the state."""
         if template is None:
             return
-        values = template.evaluate(scope, self.runtime.random)
+        if env is not None:
+            values = template.evaluate(env)
+        else:
+            values = template.evaluate(scope, self.runtime.random)
         frame.variables = {**frame.variables, **values}
-        frame._assigned = {k: to_json(v) for k, v in values.items()}
+        frame.assigned = {k: to_json(v) for k, v in values.items()}
+        if frame.record is not None:
+            frame.record["inspection"]["variables"] = frame.variables
+
+    def _effective_input(self, state: d._Results, raw: Any, scope: Scope, frame: Frame) -> Any:
+        """InputPath then Parameters (JSONPath), or Arguments (JSONata): what the state works on."""
+        inspection = frame.record["inspection"] if frame.record is not None else {}
+        if state.is_jsonata:
+            if state.arguments is None:
+                return raw
+            value = state.arguments.evaluate(self._env(scope, raw))
+            inspection["afterArguments"] = value
+            return value
+        value = self._input(state, raw, scope)
+        inspection["afterInputPath"] = value
+        if state.parameters is not None:
+            value = state.parameters.evaluate(Scope(value, scope.context, scope.variables), self.runtime.random)
+            inspection["afterParameters"] = value
+        return value
 
     def _finish_state(self, state: d._Results, raw: Any, result: Any, scope: Scope, frame: Frame) -> Any:
-        """ResultSelector -> ResultPath -> OutputPath, and Assign (which sees the result)."""
+        """JSONPath: ResultSelector -> ResultPath -> OutputPath; JSONata: Output. Then Assign."""
+        inspection = frame.record["inspection"] if frame.record is not None else {}
+        inspection["result"] = result
+        if state.is_jsonata:
+            env = self._env(scope, raw, result=result)
+            output = state.output.evaluate(env) if state.output is not None else result
+            self._assign(state.assign, scope, frame, env)
+            return output
         if state.result_selector is not None:
             result = state.result_selector.evaluate(Scope(result, scope.context, scope.variables), self.runtime.random)
+            inspection["afterResultSelector"] = result
         # Assign reads the state's result through $ and the variables as they were before it.
         self._assign(state.assign, Scope(result, scope.context, scope.variables), frame)
         merged = self._apply_result_path(state.result_path, raw, result)
+        inspection["afterResultPath"] = merged
         return self._apply_output(state, merged, scope)
+
+    def _plain_output(self, state: d.State, raw: Any, value: Any, scope: Scope, frame: Frame,
+                      output: Any = None, assign: Any = None) -> Any:
+        """Output and Assign of states without a result (Choice, Wait, Succeed)."""
+        if state.is_jsonata:
+            env = self._env(scope, raw)
+            template = output if output is not None else state.output
+            result = template.evaluate(env) if template is not None else raw
+            self._assign(assign if assign is not None else state.assign, scope, frame, env)
+            return result
+        self._assign(assign if assign is not None else state.assign, Scope(value, scope.context, scope.variables), frame)
+        return self._apply_output(state, value, scope)
 
     # -- state types ----------------------------------------------------------------------------
     def _run_pass(self, state: d.PassState, raw: Any, frame: Frame, entered: int) -> tuple:
         scope = self._scope(raw, state, self.runtime.clock.now, frame)
-        value = self._input(state, raw, scope)
-        if state.parameters is not None:
-            value = state.parameters.evaluate(Scope(value, scope.context, scope.variables), self.runtime.random)
+        if state.is_jsonata:
+            env = self._env(scope, raw)
+            output = state.output.evaluate(env) if state.output is not None else (
+                state.result if state.has_result else raw)
+            self._assign(state.assign, scope, frame, env)
+            return _next(state), output
+        value = self._effective_input(state, raw, scope, frame)
         result = state.result if state.has_result else value
         output = self._finish_state(state, raw, result, scope, frame)
         return _next(state), output
 
     def _run_succeed(self, state: d.SucceedState, raw: Any, frame: Frame, entered: int) -> tuple:
         scope = self._scope(raw, state, self.runtime.clock.now, frame)
-        value = self._input(state, raw, scope)
-        return None, self._apply_output(state, value, scope)
+        value = raw if state.is_jsonata else self._input(state, raw, scope)
+        return None, self._plain_output(state, raw, value, scope, frame)
 
     def _run_fail(self, state: d.FailState, raw: Any, frame: Frame, entered: int) -> tuple:
         scope = self._scope(raw, state, self.runtime.clock.now, frame)
-        error = _fail_field(state.error, state.error_path, "ErrorPath", scope, self.runtime.random)
-        cause = _fail_field(state.cause, state.cause_path, "CausePath", scope, self.runtime.random)
+        if state.is_jsonata:
+            env = self._env(scope, raw)
+            error = state.error_expr.evaluate(env) if state.error_expr is not None else state.error
+            cause = state.cause_expr.evaluate(env) if state.cause_expr is not None else state.cause
+        else:
+            error = _fail_field(state.error, state.error_path, "ErrorPath", scope, self.runtime.random)
+            cause = _fail_field(state.cause, state.cause_path, "CausePath", scope, self.runtime.random)
         raise _FailState(error, cause)
 
     def _run_choice(self, state: d.ChoiceState, raw: Any, frame: Frame, entered: int) -> tuple:
         scope = self._scope(raw, state, self.runtime.clock.now, frame)
+        if state.is_jsonata:
+            env = self._env(scope, raw)
+            for branch in state.choices:
+                matched = branch.condition.evaluate(env)
+                if not isinstance(matched, bool):
+                    raise _unexpected_type(branch.raw.get("Condition"), "Condition", "boolean", matched)
+                if matched:
+                    return branch.next, self._plain_output(state, raw, raw, scope, frame, branch.output, branch.assign)
+            if state.default is None:
+                raise StatesError("States.NoChoiceMatched", f"No Matches! at state with name '{state.name}'")
+            return state.default, self._plain_output(state, raw, raw, scope, frame)
         value = self._input(state, raw, scope)
+        frame.record["inspection"]["afterInputPath"] = value
         rule_scope = Scope(value, scope.context, scope.variables)
         for branch in state.choices:
             if branch.rule(rule_scope):
                 self._assign(branch.assign, rule_scope, frame)
                 return branch.next, self._apply_output(state, value, scope)
         if state.default is None:
-            raise StatesError("States.NoChoiceMatched",
-                              f"No Matches! at state with name '{state.name}'")
+            raise StatesError("States.NoChoiceMatched", f"No Matches! at state with name '{state.name}'")
         self._assign(state.assign, rule_scope, frame)
         return state.default, self._apply_output(state, value, scope)
 
     def _run_wait(self, state: d.WaitState, raw: Any, frame: Frame, entered: int) -> Generator:
         now = self.runtime.clock.now
         scope = self._scope(raw, state, now, frame)
-        value = self._input(state, raw, scope)
-        seconds = self._wait_seconds(state, Scope(value, scope.context, scope.variables), now)
-        self._assign(state.assign, Scope(value, scope.context, scope.variables), frame)
+        value = raw if state.is_jsonata else self._input(state, raw, scope)
+        seconds = self._wait_seconds(state, raw, Scope(value, scope.context, scope.variables), now)
+        output = self._plain_output(state, raw, value, scope, frame)
         if seconds > 0:
             yield Sleep(seconds)
-        return _next(state), self._apply_output(state, value, scope)
+        return _next(state), output
 
-    def _wait_seconds(self, state: d.WaitState, scope: Scope, now: float) -> float:
-        if state.seconds is not None:
+    def _wait_seconds(self, state: d.WaitState, raw: Any, scope: Scope, now: float) -> float:
+        if state.seconds_expr is not None:
+            seconds = state.seconds_expr.evaluate(self._env(scope, raw))
+            if not _is_integer(seconds) or seconds < 0:
+                raise _unexpected_type(state.raw.get("Seconds"), "Seconds", "integer", seconds)
+        elif state.timestamp_expr is not None:
+            found = state.timestamp_expr.evaluate(self._env(scope, raw))
+            when = parse_timestamp(found)
+            if when is None:
+                raise StatesError("States.Runtime", "The Timestamp field cannot be parsed as an ISO-8601 extended "
+                                  f"offset date-time format string: {_java_text(found)}")
+            seconds = when - now
+        elif state.seconds is not None:
             seconds = state.seconds
         elif state.timestamp is not None:
             when = parse_timestamp(state.timestamp)
@@ -411,14 +523,21 @@ class Execution:
     def _with_handlers(self, state: d._Handles, raw: Any, frame: Frame, attempt: Callable) -> Generator:
         counts = [0] * len(state.retry)
         retry_count = 0
+        record = frame.record
         while True:
+            started = self.runtime.clock.now
+            log = {"start": started, "end": None, "error": None, "cause": None, "retry_index": None, "delay": None}
+            record["attempts"].append(log)
             try:
                 output = yield from attempt(retry_count)
+                log["end"] = self.runtime.clock.now
                 return _next(state), output
             except StatesError as failure:
+                log.update(end=self.runtime.clock.now, error=failure.error, cause=failure.cause)
                 if failure.error == "States.Runtime":
                     raise
                 error = failure.error
+                delay = None
                 for index, retrier in enumerate(state.retry):
                     if matches(retrier.error_equals, error):
                         if counts[index] < retrier.max_attempts:
@@ -427,45 +546,59 @@ class Execution:
                             delay = retrier.delay(counts[index])
                             if retrier.jitter_strategy == "FULL":
                                 delay = self.runtime.random.uniform(0, delay)
-                            if delay > 0:
-                                yield Sleep(delay)
-                            break
-                        retrier = None
+                            log.update(retry_index=index, delay=delay)
                         break
-                else:
-                    retrier = None
-                if retrier is not None:
+                if delay is not None:
+                    if delay > 0:
+                        yield Sleep(delay)
                     continue
-                for catcher in state.catch:
+                failure = _scoped(failure, state, record["entered_event"])
+                for index, catcher in enumerate(state.catch):
                     if matches(catcher.error_equals, error):
-                        error_output = {"Error": error, "Cause": failure.cause}
-                        if failure.cause is None:
-                            error_output = {"Error": error}
-                        output = self._apply_result_path(catcher.result_path, raw, error_output)
-                        return catcher.next, output
-                raise
+                        record.update(status="CAUGHT", caught_by=index, error=error, cause=failure.cause)
+                        return catcher.next, self._catch_output(state, catcher, raw, failure, frame)
+                raise failure
+
+    def _catch_output(self, state: d._Handles, catcher: d.Catcher, raw: Any, failure: StatesError,
+                      frame: Frame) -> Any:
+        error_output = {"Error": failure.error, "Cause": failure.cause}
+        if failure.cause is None:
+            error_output = {"Error": failure.error}
+        scope = self._scope(raw, state, self.runtime.clock.now, frame)
+        if state.is_jsonata:
+            env = self._env(scope, raw, errorOutput=error_output)
+            output = catcher.output.evaluate(env) if catcher.output is not None else error_output
+            self._assign(catcher.assign, scope, frame, env)
+            return output
+        self._assign(catcher.assign, Scope(error_output, scope.context, scope.variables), frame)
+        return self._apply_result_path(catcher.result_path, raw, error_output)
 
     def _run_task(self, state: d.TaskState, raw: Any, frame: Frame, entered: int) -> Generator:
         from .tasks import run_task
 
+        callback = state.resource.endswith(".waitForTaskToken")
+
         def attempt(retry_count: int) -> Generator:
-            scope = self._scope(raw, state, self.runtime.clock.now, frame, retry_count)
-            value = self._input(state, raw, scope)
-            if state.parameters is not None:
-                value = state.parameters.evaluate(Scope(value, scope.context, scope.variables), self.runtime.random)
+            token = self._task_token() if callback else None
+            scope = self._scope(raw, state, self.runtime.clock.now, frame, retry_count, token)
+            value = self._effective_input(state, raw, scope, frame)
             result = yield from run_task(self, state, value, scope, frame)
             return self._finish_state(state, raw, result, scope, frame)
 
         return (yield from self._with_handlers(state, raw, frame, attempt))
 
+    def _task_token(self) -> str:
+        """An opaque, unique task token (seeded, so runs repeat)."""
+        bits = self.runtime.random.getrandbits(384)
+        return base64.urlsafe_b64encode(bits.to_bytes(48, "big")).decode().rstrip("=")
+
     def _run_parallel(self, state: d.ParallelState, raw: Any, frame: Frame, entered: int) -> Generator:
         def attempt(retry_count: int) -> Generator:
             scope = self._scope(raw, state, self.runtime.clock.now, frame)
-            value = self._input(state, raw, scope)
-            if state.parameters is not None:
-                value = state.parameters.evaluate(Scope(value, scope.context, scope.variables), self.runtime.random)
+            value = self._effective_input(state, raw, scope, frame)
             frame.prev = self.history.add("ParallelStateStarted", frame.prev)
-            frames = [Frame(frame.prev, dict(frame.variables)) for _ in state.branches]
+            frames = [Frame(frame.prev, dict(frame.variables), scope_path=frame.scope_path + (("Parallel", state.name, i),))
+                      for i in range(len(state.branches))]
             tasks = [self._spawn(self._run_graph(branch, value, f), f"{state.name}/{i}")
                      for i, (branch, f) in enumerate(zip(state.branches, frames))]
             yield Join(tuple(tasks), fail_fast=True)
@@ -485,57 +618,76 @@ class Execution:
     def _run_map(self, state: d.MapState, raw: Any, frame: Frame, entered: int) -> Generator:
         def attempt(retry_count: int) -> Generator:
             scope = self._scope(raw, state, self.runtime.clock.now, frame)
-            value = self._input(state, raw, scope)
-            items = state.items_path.get(Scope(value, scope.context, scope.variables))
+            if state.is_jsonata:
+                value = raw
+                env = self._env(scope, raw)
+                items = state.items.evaluate(env) if state.items is not None else raw
+                if state.items is not None and not isinstance(items, list):
+                    raise _unexpected_type(state.raw.get("Items"), "Items", "array", items)
+            else:
+                value = self._input(state, raw, scope)
+                frame.record["inspection"]["afterInputPath"] = value
+                items = state.items_path.get(Scope(value, scope.context, scope.variables))
             if not isinstance(items, list):
                 raise StatesError("States.Runtime", f"Map state input must be an array but was: {to_json(items)}")
+            frame.record["inspection"]["afterItemsPath"] = items
             inner = Scope(value, scope.context, scope.variables)
-            limit = self._max_concurrency(state, inner)
-            tolerance = self._tolerance(state, inner)
+            limit = self._max_concurrency(state, inner, raw)
+            tolerance = self._tolerance(state, inner, raw)
             frame.prev = self.history.add("MapStateStarted", frame.prev, {"length": len(items)})
-            results = yield from self._run_iterations(state, value, items, limit, scope, frame, tolerance)
+            results = yield from self._run_iterations(state, value, raw, items, limit, scope, frame, tolerance)
             frame.prev = self.history.add("MapStateSucceeded", frame.prev)
             return self._finish_state(state, raw, results, scope, frame)
 
         return (yield from self._with_handlers(state, raw, frame, attempt))
 
-    def _max_concurrency(self, state: d.MapState, scope: Scope) -> int:
-        if state.max_concurrency_path is None:
-            return state.max_concurrency
-        found = state.max_concurrency_path.get(scope)
+    def _number_field(self, state: d.MapState, expr: Any, path: Path | None, literal: Any, scope: Scope,
+                      raw: Any) -> tuple[Any, Any]:
+        """(value, what was found) of a numeric Map field given as literal, ...Path or JSONata."""
+        if expr is not None:
+            found = expr.evaluate(self._env(scope, raw))
+            return found, found
+        if path is not None:
+            found = path.get(scope)
+            return found, found
+        return literal, literal
+
+    def _max_concurrency(self, state: d.MapState, scope: Scope, raw: Any) -> int:
+        found, _ = self._number_field(state, state.max_concurrency_expr, state.max_concurrency_path,
+                                      state.max_concurrency, scope, raw)
         value = _integer_like(found)
         if value is None or value < 0:
+            path_text = state.max_concurrency_path.text if state.max_concurrency_path else state.raw.get("MaxConcurrency")
             raise StatesError("States.Runtime", "The MaxConcurrencyPath field refers to value "
-                              f"\"{_java_text(found)}\" which is not a valid integer: {state.max_concurrency_path.text}")
+                              f"\"{_java_text(found)}\" which is not a valid integer: {path_text}")
         return value
 
-    def _tolerance(self, state: d.MapState, scope: Scope) -> tuple[int, float] | None:
+    def _tolerance(self, state: d.MapState, scope: Scope, raw: Any) -> tuple[int, float] | None:
         """(count, percentage) of failed iterations a Distributed Map tolerates; None: none."""
         if state.mode != "DISTRIBUTED":
             return None
-        count = state.tolerated_failure_count
-        if state.tolerated_failure_count_path is not None:
-            found = state.tolerated_failure_count_path.get(scope)
-            count = _integer_like(found)
-            if count is None:
-                raise StatesError("States.Runtime", "The ToleratedFailureCountPath field refers to value "
-                                  f"\"{_java_text(found)}\" which is not a valid integer: "
-                                  f"{state.tolerated_failure_count_path.text}")
-        percentage = state.tolerated_failure_percentage
-        if state.tolerated_failure_percentage_path is not None:
-            found = state.tolerated_failure_percentage_path.get(scope)
-            percentage = _float_like(found)
-            if percentage is None:
-                raise StatesError("States.Runtime", "The ToleratedFailurePercentagePath field refers to value "
-                                  f"\"{_java_text(found)}\" which is not a valid float: "
-                                  f"{state.tolerated_failure_percentage_path.text}")
+        found, _ = self._number_field(state, state.tolerated_failure_count_expr, state.tolerated_failure_count_path,
+                                      state.tolerated_failure_count, scope, raw)
+        count = _integer_like(found) if found is not None else None
+        if found is not None and count is None:
+            raise StatesError("States.Runtime", "The ToleratedFailureCountPath field refers to value "
+                              f"\"{_java_text(found)}\" which is not a valid integer: "
+                              f"{state.tolerated_failure_count_path.text if state.tolerated_failure_count_path else ''}")
+        found, _ = self._number_field(state, state.tolerated_failure_percentage_expr,
+                                      state.tolerated_failure_percentage_path, state.tolerated_failure_percentage,
+                                      scope, raw)
+        percentage = _float_like(found) if found is not None else None
+        if found is not None and percentage is None:
+            raise StatesError("States.Runtime", "The ToleratedFailurePercentagePath field refers to value "
+                              f"\"{_java_text(found)}\" which is not a valid float: "
+                              f"{state.tolerated_failure_percentage_path.text if state.tolerated_failure_percentage_path else ''}")
         if count is not None and count < 0:
             raise StatesError("States.Runtime", "ToleratedFailureCount cannot be negative.")
         if percentage is not None and not 0 <= percentage <= 100:
             raise StatesError("States.Runtime", "ToleratedFailurePercentage must be between 0 and 100.")
         return (count or 0, float(percentage or 0))
 
-    def _run_iterations(self, state: d.MapState, value: Any, items: list, limit: int, scope: Scope,
+    def _run_iterations(self, state: d.MapState, value: Any, raw: Any, items: list, limit: int, scope: Scope,
                         frame: Frame, tolerance: tuple[int, float] | None = None) -> Generator:
         n = len(items)
         results: list[Any] = [None] * n
@@ -543,16 +695,17 @@ class Execution:
             return results
         failure: list[BaseException] = []
         tolerated: list[int] = []
+        next_index = [0]
+        frames: list[Frame] = []
+        selector = state.item_selector
+        processor = state.processor
+        jsonata = state.is_jsonata
 
         def over_threshold() -> bool:
             if tolerance is None:
                 return bool(tolerated)
             count, percentage = tolerance
             return len(tolerated) > count and 100.0 * len(tolerated) / n > percentage
-        next_index = [0]
-        frames: list[Frame] = []
-        selector = state.item_selector
-        processor = state.processor
 
         def worker() -> Generator:
             while not failure and next_index[0] < n:
@@ -563,8 +716,13 @@ class Execution:
                 if selector is not None:
                     ctx = dict(scope.context)
                     ctx["Map"] = item_ctx
-                    iteration_input = selector.evaluate(Scope(value, ctx, frame.variables), self.runtime.random)
-                f = Frame(frame.prev, dict(frame.variables))
+                    if jsonata:
+                        iteration_input = selector.evaluate(Environment(
+                            {"input": raw, "context": ctx}, frame.variables, self.runtime.random,
+                            self.runtime.clock.now))
+                    else:
+                        iteration_input = selector.evaluate(Scope(value, ctx, frame.variables), self.runtime.random)
+                f = Frame(frame.prev, dict(frame.variables), scope_path=frame.scope_path + (("Map", state.name, index),))
                 frames.append(f)
                 details = {"index": index, "name": state.name}
                 f.prev = self.history.add("MapIterationStarted", f.prev, details)
@@ -600,6 +758,22 @@ class _FailState(StatesError):
     """The error of a Fail state: not retried, not caught."""
 
 
+def _fail_record(record: dict, failure: StatesError, now: float) -> None:
+    if record["status"] in ("RUNNING",):
+        record.update(status="FAILED", error=failure.error, cause=failure.cause, exited_time=now)
+
+
+def _unexpected_type(source: Any, field: str, expected: str, value: Any) -> StatesError:
+    from .jsonata import json_type
+
+    text = source[2:-2].strip() if isinstance(source, str) and source.startswith("{%") else source
+    error = StatesError("States.QueryEvaluationError",
+                        f"The JSONata expression '{text}' specified for the field '{field}' returned an unexpected "
+                        f"result type. Expected '{expected}', but was '{json_type(value)}' for value: {_java_text(value)}")
+    error.location = field  # type: ignore[attr-defined]
+    return error
+
+
 def _error_details(failure: StatesError) -> dict:
     details: dict[str, Any] = {"error": failure.error}
     if failure.cause is not None:
@@ -619,6 +793,7 @@ def _scoped(failure: StatesError, state: d.State, entered: int) -> StatesError:
         scoped = StatesError.of(failure.error, f"An error occurred while executing the state '{state.name}' "
                                                f"(entered at the event id #{entered}). {failure.cause}")
         scoped.scoped = True  # type: ignore[attr-defined]
+        scoped.location = getattr(failure, "location", None)  # type: ignore[attr-defined]
         return scoped
     return failure
 

@@ -1,0 +1,271 @@
+"""AWS's JSONata dialect (``QueryLanguage: "JSONata"``) over jsonata-python.
+
+AWS guide, "Transforming data with JSONata in Step Functions". A field value that is a string
+wrapped in ``{% ... %}`` is a JSONata expression; anywhere else in a JSON template it is a literal.
+Expressions see:
+
+* ``$states``: ``input`` (the state's input), ``context`` (the context object), ``result`` (the
+  Task, Parallel or Map result, in Output and Assign), ``errorOutput`` (in a Catch);
+* workflow variables by name (``$orderId``);
+* AWS's added functions ``$partition``, ``$range``, ``$hash``, ``$random`` (seedable), ``$uuid``,
+  ``$parse``; ``$now()`` and ``$millis()`` read the *virtual* clock; ``$eval`` is not available.
+
+AWS runs JSONata 2.0.6: the 2.1 operators ``?:`` and ``??`` are refused when the definition is
+loaded. An evaluation failure is ``States.QueryEvaluationError`` with AWS's cause texts; an
+expression that yields nothing (undefined) fails too.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
+
+import jsonata as _jsonata
+from jsonata.jexception import JException
+from jsonata.utils import Utils
+
+from .errors import StatesError
+
+__all__ = ["is_expression", "compile_jsonata", "JsonataTemplate", "JsonataExpression", "evaluation_error"]
+
+_EXPRESSION = re.compile(r"^\{%(.*)%\}$", re.S)
+# JSONata 2.1 operators AWS does not accept (it runs 2.0.6).
+_UNSUPPORTED_OPERATORS = re.compile(r"\?\?|\?:")
+_STRINGS = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
+_NULL = Utils.NULL_VALUE
+
+
+def is_expression(value: Any) -> bool:
+    return isinstance(value, str) and _EXPRESSION.match(value) is not None
+
+
+def evaluation_error(cause: str, location: str | None = None) -> StatesError:
+    error = StatesError("States.QueryEvaluationError", cause)
+    error.location = location  # type: ignore[attr-defined]
+    return error
+
+
+def _to_jsonata(value: Any) -> Any:
+    """JSON null must reach JSONata as its null, not as 'undefined'."""
+    if value is None:
+        return _NULL
+    if isinstance(value, dict):
+        return {k: _to_jsonata(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_jsonata(v) for v in value]
+    return value
+
+
+def _from_jsonata(value: Any) -> Any:
+    """Back to plain JSON values: JSONata null -> None, sequences -> plain lists."""
+    if value is _NULL:
+        return None
+    if isinstance(value, dict):
+        return {k: _from_jsonata(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_from_jsonata(v) for v in value if v is not None]
+    return value
+
+
+class _Undefined(Exception):
+    pass
+
+
+class JsonataExpression:
+    """One compiled ``{% ... %}`` expression."""
+
+    __slots__ = ("source", "text", "_compiled")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        m = _EXPRESSION.match(source)
+        self.text = (m.group(1) if m else source).strip()
+        without_strings = _STRINGS.sub("''", self.text)
+        if _UNSUPPORTED_OPERATORS.search(without_strings):
+            raise ValueError(f"The JSONata expression '{self.text}' uses an operator that AWS's JSONata 2.0.6 does not "
+                             "support ('??' or '?:')")
+        try:
+            self._compiled = _jsonata.Jsonata(self.text)
+        except JException as exc:
+            raise ValueError(f"Invalid JSONata expression '{self.text}': {exc}") from None
+        self._compiled.set_output_convert_nulls(False)
+
+    def evaluate(self, env: "Environment", field: str) -> Any:
+        try:
+            # AWS evaluates with no context item: data comes only from $states and variables.
+            value = self._compiled.evaluate(None, env.bindings())
+        except JException as exc:
+            raise evaluation_error(
+                f"The JSONata expression '{self.text}' specified for the field '{field}' threw an error during "
+                f"evaluation. {exc.error}: {_message(exc)}", field) from None
+        except StatesError as exc:
+            if getattr(exc, "location", None) is None:
+                exc.location = field  # type: ignore[attr-defined]
+            raise
+        except (RecursionError, ValueError, TypeError, ZeroDivisionError, OverflowError, AttributeError,
+                IndexError, KeyError) as exc:
+            raise evaluation_error(
+                f"The JSONata expression '{self.text}' specified for the field '{field}' threw an error during "
+                f"evaluation. {exc}", field) from None
+        if value is None:
+            raise evaluation_error(
+                f"The JSONata expression '{self.text}' specified for the field '{field}' returned nothing (undefined).",
+                field)
+        if callable(value) or isinstance(value, (_jsonata.Jsonata.JFunctionCallable,)):
+            raise evaluation_error(
+                f"The JSONata expression '{self.text}' specified for the field '{field}' returned an unsupported "
+                "result type.", field)
+        return _from_jsonata(value)
+
+    def __repr__(self) -> str:
+        return f"JsonataExpression({self.source!r})"
+
+
+def _message(exc: JException) -> str:
+    text = str(exc)
+    prefix = f"{exc.error} "
+    return text[len(prefix):] if text.startswith(prefix) else text
+
+
+class JsonataTemplate:
+    """A JSON template whose ``{% %}`` strings are expressions (Arguments, Output, Assign, ...)."""
+
+    __slots__ = ("source", "_evaluate")
+
+    def __init__(self, source: Any, field: str) -> None:
+        self.source = source
+        self._evaluate = _compile(source, field)
+
+    def evaluate(self, env: "Environment") -> Any:
+        return self._evaluate(env)
+
+    def __repr__(self) -> str:
+        return f"JsonataTemplate({json.dumps(self.source)[:60]})"
+
+
+def _compile(source: Any, field: str) -> Callable[["Environment"], Any]:
+    if isinstance(source, str) and _EXPRESSION.match(source):
+        expression = JsonataExpression(source)
+        return lambda env: expression.evaluate(env, field)
+    if isinstance(source, dict):
+        parts = [(key, _compile(value, f"{field}/{key}")) for key, value in source.items()]
+        return lambda env: {key: fn(env) for key, fn in parts}
+    if isinstance(source, list):
+        items = [_compile(v, field) for v in source]
+        return lambda env: [fn(env) for fn in items]
+    return lambda env: source
+
+
+def compile_jsonata(source: Any, field: str) -> JsonataTemplate:
+    """Compile a JSONata-mode field (a template or one expression). Raises ValueError when invalid."""
+    return JsonataTemplate(source, field)
+
+
+# ----------------------------------------------------------------------------------------------
+# The environment an expression runs in
+
+
+class Environment:
+    """``$states`` and the variables for one evaluation."""
+
+    __slots__ = ("states", "variables", "rng", "now", "_bindings")
+
+    def __init__(self, states: dict, variables: Mapping[str, Any] | None, rng: random.Random, now: float) -> None:
+        self.states = states
+        self.variables = variables or {}
+        self.rng = rng
+        self.now = now
+        self._bindings: dict | None = None
+
+    @property
+    def input_document(self) -> Any:
+        return _to_jsonata(self.states.get("input"))
+
+    def bindings(self) -> dict:
+        if self._bindings is None:
+            bindings = {name: _to_jsonata(value) for name, value in self.variables.items()}
+            bindings["states"] = _to_jsonata(self.states)
+            bindings.update(_aws_functions(self.rng, self.now))
+            self._bindings = bindings
+        return self._bindings
+
+
+def _aws_functions(rng: random.Random, now: float) -> dict:
+    lam = _jsonata.Jsonata.JLambda
+    stamp = datetime.fromtimestamp(now, tz=timezone.utc)
+
+    def partition(array: Any, size: Any) -> Any:
+        if not isinstance(array, list) or not _is_int(size) or size <= 0:
+            raise evaluation_error("The $partition function requires an array and a positive integer size")
+        return [list(array[i:i + int(size)]) for i in range(0, len(array), int(size))]
+
+    def range_(start: Any, end: Any, step: Any = 1) -> Any:
+        if not all(_is_int(v) for v in (start, end, step)) or step == 0:
+            raise evaluation_error("The $range function requires integer start, end and a non-zero step")
+        out = list(range(int(start), int(end) + (1 if step > 0 else -1), int(step)))
+        if len(out) > 1000:
+            raise evaluation_error("The $range function cannot produce more than 1000 items")
+        return out
+
+    def hash_(data: Any, algorithm: Any = "SHA-256") -> Any:
+        name = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}.get(algorithm)
+        if name is None or not isinstance(data, str):
+            raise evaluation_error("The $hash function requires a string and one of MD5, SHA-1, SHA-256, SHA-384, SHA-512")
+        return hashlib.new(name, data.encode()).hexdigest()
+
+    def random_(seed: Any = None) -> float:
+        source = rng if seed is None else random.Random(seed)
+        return source.random()
+
+    def uuid_() -> str:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+    def parse(text: Any) -> Any:
+        if not isinstance(text, str):
+            raise evaluation_error("The $parse function requires a string")
+        try:
+            return _to_jsonata(json.loads(text))
+        except ValueError as exc:
+            raise evaluation_error(f"The $parse function could not parse the string: {exc}") from None
+
+    def no_eval(*args: Any) -> Any:
+        raise evaluation_error("The $eval function is not supported; use $parse")
+
+    millis = int(now * 1000)
+    return {
+        "partition": lam(partition),
+        "range": lam(range_),
+        "hash": lam(hash_),
+        "random": lam(random_),
+        "uuid": lam(uuid_),
+        "parse": lam(parse),
+        "eval": lam(no_eval),
+        "now": lam(lambda *a: stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"),
+        "millis": lam(lambda *a: millis),
+    }
+
+
+def _is_int(value: Any) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
+
+
+def json_type(value: Any) -> str:
+    """AWS's name of a JSON value's type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+__all__ += ["Environment", "json_type"]
