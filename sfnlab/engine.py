@@ -479,7 +479,7 @@ class Execution:
             found = state.timestamp_expr.evaluate(self._env(scope, raw))
             when = parse_timestamp(found)
             if when is None:
-                raise StatesError("States.Runtime", "The Timestamp field cannot be parsed as an ISO-8601 extended "
+                raise StatesError("States.QueryEvaluationError", "The Timestamp field cannot be parsed as an ISO-8601 extended "
                                   f"offset date-time format string: {_java_text(found)}")
             seconds = when - now
         elif state.seconds is not None:
@@ -629,7 +629,8 @@ class Execution:
                 frame.record["inspection"]["afterInputPath"] = value
                 items = state.items_path.get(Scope(value, scope.context, scope.variables))
             if not isinstance(items, list):
-                raise StatesError("States.Runtime", f"Map state input must be an array but was: {to_json(items)}")
+                raise StatesError("States.QueryEvaluationError" if state.is_jsonata else "States.Runtime",
+                                  f"Map state input must be an array but was: {to_json(items)}")
             frame.record["inspection"]["afterItemsPath"] = items
             inner = Scope(value, scope.context, scope.variables)
             limit = self._max_concurrency(state, inner, raw)
@@ -755,7 +756,11 @@ class Execution:
 
 
 class _FailState(StatesError):
-    """The error of a Fail state: not retried, not caught."""
+    """The error of a Fail state (its Error may be absent: then there is no error name)."""
+
+    def __init__(self, error: str | None, cause: str | None) -> None:
+        super().__init__(error, cause)
+        self.error = error  # type: ignore[assignment]
 
 
 def _fail_record(record: dict, failure: StatesError, now: float) -> None:
@@ -769,22 +774,20 @@ def _unexpected_type(source: Any, field: str, expected: str, value: Any) -> Stat
     text = source[2:-2].strip() if isinstance(source, str) and source.startswith("{%") else source
     error = StatesError("States.QueryEvaluationError",
                         f"The JSONata expression '{text}' specified for the field '{field}' returned an unexpected "
-                        f"result type. Expected '{expected}', but was '{json_type(value)}' for value: {_java_text(value)}")
+                        f"result type. Expected '{expected}', but was '{json_type(value)}' for value: {to_json(value)}")
     error.location = field  # type: ignore[attr-defined]
     return error
 
 
 def _error_details(failure: StatesError) -> dict:
-    details: dict[str, Any] = {"error": failure.error}
+    details: dict[str, Any] = {} if failure.error is None else {"error": failure.error}
     if failure.cause is not None:
         details["cause"] = failure.cause
     return details
 
 
 def _branch_error(exc: BaseException) -> BaseException:
-    """The error a failed branch or iteration passes to its Parallel or Map state."""
-    if isinstance(exc, StatesError):
-        return StatesError.of(exc.error, exc.cause)
+    """The error a failed branch or iteration passes to its Parallel or Map state: the same one."""
     return exc
 
 

@@ -115,7 +115,7 @@ class JsonataExpression:
             raise evaluation_error(
                 f"The JSONata expression '{self.text}' specified for the field '{field}' returned nothing (undefined).",
                 field)
-        if callable(value) or isinstance(value, (_jsonata.Jsonata.JFunctionCallable,)):
+        if not _is_data(value):
             raise evaluation_error(
                 f"The JSONata expression '{self.text}' specified for the field '{field}' returned an unsupported "
                 "result type.", field)
@@ -123,6 +123,18 @@ class JsonataExpression:
 
     def __repr__(self) -> str:
         return f"JsonataExpression({self.source!r})"
+
+
+_DATA_TYPES = (str, int, float, bool, dict, list, type(None), type(_NULL))
+
+
+def _is_data(value: Any) -> bool:
+    """Whether a JSONata result is JSON data (a function or a regex is not)."""
+    if isinstance(value, dict):
+        return all(_is_data(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_is_data(v) for v in value)
+    return isinstance(value, _DATA_TYPES)
 
 
 def _message(exc: JException) -> str:
@@ -209,7 +221,9 @@ def _aws_functions(rng: random.Random, now: float) -> dict:
         out = list(range(int(start), int(end) + (1 if step > 0 else -1), int(step)))
         if len(out) > 1000:
             raise evaluation_error("The $range function cannot produce more than 1000 items")
-        return out
+        sequence = Utils.create_sequence()
+        sequence.extend(out)
+        return sequence
 
     def hash_(data: Any, algorithm: Any = "SHA-256") -> Any:
         name = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}.get(algorithm)

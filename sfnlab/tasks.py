@@ -70,7 +70,7 @@ def _request_id(execution: "Execution") -> str:
     return str(uuid.UUID(int=execution.runtime.random.getrandbits(128), version=4))
 
 
-def _invoke(execution: "Execution", function_ref: str, event: Any) -> tuple[Any, str]:
+def _invoke(execution: "Execution", function_ref: str, event: Any, *, compact: bool = False) -> tuple[Any, str]:
     """Call a Python Lambda. Returns (payload, request id); raises StatesError for Lambda errors."""
     runtime = execution.runtime
     parsed = parse_function_name(function_ref) if isinstance(function_ref, str) else None
@@ -101,7 +101,7 @@ def _invoke(execution: "Execution", function_ref: str, event: Any) -> tuple[Any,
     try:
         result = handler(event_copy, context)
     except Exception as exc:  # noqa: BLE001 - a raised exception is a Lambda error, as on AWS
-        raise StatesError(type(exc).__name__, _lambda_error_cause(exc, request_id)) from None
+        raise StatesError(type(exc).__name__, _lambda_error_cause(exc, request_id, compact)) from None
     try:
         return json.loads(to_json(result)), request_id
     except (TypeError, ValueError) as exc:
@@ -110,18 +110,20 @@ def _invoke(execution: "Execution", function_ref: str, event: Any) -> tuple[Any,
         raise StatesError("Runtime.MarshalError", cause) from None
 
 
-def _lambda_error_cause(exc: BaseException, request_id: str) -> str:
-    """The Cause text AWS's Python runtime writes for an unhandled exception."""
+def _lambda_error_cause(exc: BaseException, request_id: str, compact: bool) -> str:
+    """The Cause text AWS records for an unhandled exception in a Python function.
+
+    A function ARN as Resource passes on the runtime's own text (json.dumps' default spacing);
+    ``lambda:invoke`` re-serialises the error payload compactly.
+    """
     frames = traceback.extract_tb(exc.__traceback__)[1:]  # drop sfnlab's own calling frame
-    # AWS's runtime writes this with json.dumps' default separators.
-    return json.dumps(
-        {
-            "errorMessage": str(exc),
-            "errorType": type(exc).__name__,
-            "requestId": request_id,
-            "stackTrace": traceback.format_list(frames),
-        }
-    )
+    error = {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "requestId": request_id,
+        "stackTrace": traceback.format_list(frames),
+    }
+    return json.dumps(error, separators=(",", ":")) if compact else json.dumps(error)
 
 
 def _invoke_event(payload: Any) -> Any:
@@ -251,7 +253,7 @@ def _run_lambda_invoke(execution, state, value, frame, timeout, heartbeat) -> Ge
         if not isinstance(value, dict) or "FunctionName" not in value:
             raise StatesError("States.Runtime", "The field 'FunctionName' is required for the resource "
                                                 f"'{state.resource}'")
-        payload, request_id = _invoke(execution, value["FunctionName"], _invoke_event(value.get("Payload")))
+        payload, request_id = _invoke(execution, value["FunctionName"], _invoke_event(value.get("Payload")), compact=True)
         check_result_size(payload, "lambda")
     except StatesError as failure:
         if failure.error == "States.Runtime":
