@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Generator
 
 from . import definition as d
+from . import distributed
 from ._timestamps import parse_timestamp
 from .clock import Join, Scheduler, Sleep, Task, VirtualClock, iso
 from .errors import StatesError, matches
@@ -627,7 +628,11 @@ class Execution:
             else:
                 value = self._input(state, raw, scope)
                 frame.record["inspection"]["afterInputPath"] = value
-                items = state.items_path.get(Scope(value, scope.context, scope.variables))
+                items = None if state.item_reader is not None else state.items_path.get(
+                    Scope(value, scope.context, scope.variables))
+            if state.item_reader is not None:
+                # Distributed Map: items come from S3 (see sfnlab.distributed).
+                items = yield from distributed.read_items(self, state, value, raw, scope, frame)
             if not isinstance(items, list):
                 raise StatesError("States.QueryEvaluationError" if state.is_jsonata else "States.Runtime",
                                   f"Map state input must be an array but was: {to_json(items)}")
@@ -635,8 +640,12 @@ class Execution:
             inner = Scope(value, scope.context, scope.variables)
             limit = self._max_concurrency(state, inner, raw)
             tolerance = self._tolerance(state, inner, raw)
+            if state.item_batcher is not None:
+                items = distributed.batch_items(self, state, items, value, raw, scope)
             frame.prev = self.history.add("MapStateStarted", frame.prev, {"length": len(items)})
             results = yield from self._run_iterations(state, value, raw, items, limit, scope, frame, tolerance)
+            if state.result_writer is not None:
+                results = yield from distributed.write_results(self, state, results, value, raw, scope, frame)
             frame.prev = self.history.add("MapStateSucceeded", frame.prev)
             return self._finish_state(state, raw, results, scope, frame)
 
