@@ -37,7 +37,7 @@ from .history import History, to_json
 from .jsonata import Environment
 from .paths import Path, PathNotFound, Scope
 
-__all__ = ["Runtime", "ExecutionInfo", "Execution", "start", "PAYLOAD_LIMIT"]
+__all__ = ["Runtime", "ExecutionInfo", "Execution", "start", "PAYLOAD_LIMIT", "TestMode", "Retriable"]
 
 PAYLOAD_LIMIT = 256 * 1024  # bytes of UTF-8 JSON: state input/output, task results, execution I/O
 WAIT_LIMIT = 99_999_999  # seconds; a longer Wait fails with "Wait state delay is too long."
@@ -73,6 +73,33 @@ class ExecutionInfo:
     state_machine_name: str
     role_arn: str
     type: str = "STANDARD"  # or "EXPRESS"
+
+
+@dataclass
+class TestMode:
+    """How TestState runs one state (see sfnlab.teststate): mocks and the state's starting point.
+
+    Attributes:
+        mock_result: the mocked result of a Task, Map or Parallel (a JSON value), or
+        mock_error: ``(error, cause)`` it fails with instead.
+        retrier_retry_count: attempts already made under the retrier that matches the error.
+        has_mock: whether a mock replaces the state's work.
+    """
+
+    has_mock: bool = False
+    mock_result: Any = None
+    mock_error: tuple[str, str | None] | None = None
+    retrier_retry_count: int = 0
+
+
+class Retriable(Exception):
+    """TestState: the error matched a retrier that still has attempts left."""
+
+    def __init__(self, failure: StatesError, retry_index: int, delay: float) -> None:
+        super().__init__(failure.error)
+        self.failure = failure
+        self.retry_index = retry_index
+        self.delay = delay
 
 
 class _Aborted(Exception):
@@ -121,6 +148,7 @@ class Execution:
         self.stop_time: float | None = None
         self.history = History(runtime.clock)
         self.records: list[dict] = []  # one per state visit; see the module docstring
+        self.test_mode: TestMode | None = None
         self._tasks: list[Task] = []
         self._main: Task | None = None
         self._context_base = {
@@ -522,8 +550,9 @@ class Execution:
 
     # Task, Parallel and Map share Retry/Catch around one "attempt".
     def _with_handlers(self, state: d._Handles, raw: Any, frame: Frame, attempt: Callable) -> Generator:
-        counts = [0] * len(state.retry)
-        retry_count = 0
+        test = self.test_mode
+        counts = [test.retrier_retry_count if test else 0] * len(state.retry)
+        retry_count = test.retrier_retry_count if test else 0
         record = frame.record
         while True:
             started = self.runtime.clock.now
@@ -550,6 +579,8 @@ class Execution:
                             log.update(retry_index=index, delay=delay)
                         break
                 if delay is not None:
+                    if test is not None:
+                        raise Retriable(failure, log["retry_index"], delay)
                     if delay > 0:
                         yield Sleep(delay)
                     continue
@@ -583,10 +614,20 @@ class Execution:
             token = self._task_token() if callback else None
             scope = self._scope(raw, state, self.runtime.clock.now, frame, retry_count, token)
             value = self._effective_input(state, raw, scope, frame)
-            result = yield from run_task(self, state, value, scope, frame)
+            if self.test_mode is not None and self.test_mode.has_mock:
+                result = self._mocked()
+            else:
+                result = yield from run_task(self, state, value, scope, frame)
             return self._finish_state(state, raw, result, scope, frame)
 
         return (yield from self._with_handlers(state, raw, frame, attempt))
+
+    def _mocked(self) -> Any:
+        """TestState: the mocked result, or the mocked error raised."""
+        test = self.test_mode
+        if test.mock_error is not None:
+            raise StatesError(*test.mock_error)
+        return test.mock_result
 
     def _task_token(self) -> str:
         """An opaque, unique task token (seeded, so runs repeat)."""
@@ -597,6 +638,8 @@ class Execution:
         def attempt(retry_count: int) -> Generator:
             scope = self._scope(raw, state, self.runtime.clock.now, frame)
             value = self._effective_input(state, raw, scope, frame)
+            if self.test_mode is not None and self.test_mode.has_mock:
+                return self._finish_state(state, raw, self._mocked(), scope, frame)
             frame.prev = self.history.add("ParallelStateStarted", frame.prev)
             frames = [Frame(frame.prev, dict(frame.variables), scope_path=frame.scope_path + (("Parallel", state.name, i),))
                       for i in range(len(state.branches))]
@@ -642,6 +685,16 @@ class Execution:
             tolerance = self._tolerance(state, inner, raw)
             if state.item_batcher is not None:
                 items = distributed.batch_items(self, state, items, value, raw, scope)
+            frame.record["inspection"]["maxConcurrency"] = limit
+            if tolerance is not None:
+                frame.record["inspection"]["toleratedFailureCount"] = tolerance[0]
+                frame.record["inspection"]["toleratedFailurePercentage"] = tolerance[1]
+            if self.test_mode is not None:
+                if state.item_selector is not None:
+                    frame.record["inspection"]["afterItemSelector"] = [
+                        self._item_input(state, value, raw, items, i, scope, frame) for i in range(len(items))]
+                if self.test_mode.has_mock:
+                    return self._finish_state(state, raw, self._mocked(), scope, frame)
             frame.prev = self.history.add("MapStateStarted", frame.prev, {"length": len(items)})
             results = yield from self._run_iterations(state, value, raw, items, limit, scope, frame, tolerance)
             if state.result_writer is not None:
@@ -697,6 +750,19 @@ class Execution:
             raise StatesError("States.Runtime", "ToleratedFailurePercentage must be between 0 and 100.")
         return (count or 0, float(percentage or 0))
 
+    def _item_input(self, state: d.MapState, value: Any, raw: Any, items: list, index: int, scope: Scope,
+                    frame: Frame) -> Any:
+        """An iteration's input: the item, or ItemSelector with ``$$.Map.Item.Index/Value``."""
+        selector = state.item_selector
+        if selector is None:
+            return items[index]
+        ctx = dict(scope.context)
+        ctx["Map"] = {"Item": {"Index": index, "Value": items[index]}}
+        if state.is_jsonata:
+            return selector.evaluate(Environment({"input": raw, "context": ctx}, frame.variables,
+                                                 self.runtime.random, self.runtime.clock.now))
+        return selector.evaluate(Scope(value, ctx, frame.variables), self.runtime.random)
+
     def _run_iterations(self, state: d.MapState, value: Any, raw: Any, items: list, limit: int, scope: Scope,
                         frame: Frame, tolerance: tuple[int, float] | None = None) -> Generator:
         n = len(items)
@@ -707,9 +773,7 @@ class Execution:
         tolerated: list[int] = []
         next_index = [0]
         frames: list[Frame] = []
-        selector = state.item_selector
         processor = state.processor
-        jsonata = state.is_jsonata
 
         def over_threshold() -> bool:
             if tolerance is None:
@@ -721,17 +785,7 @@ class Execution:
             while not failure and next_index[0] < n:
                 index = next_index[0]
                 next_index[0] += 1
-                item_ctx = {"Item": {"Index": index, "Value": items[index]}}
-                iteration_input = items[index]
-                if selector is not None:
-                    ctx = dict(scope.context)
-                    ctx["Map"] = item_ctx
-                    if jsonata:
-                        iteration_input = selector.evaluate(Environment(
-                            {"input": raw, "context": ctx}, frame.variables, self.runtime.random,
-                            self.runtime.clock.now))
-                    else:
-                        iteration_input = selector.evaluate(Scope(value, ctx, frame.variables), self.runtime.random)
+                iteration_input = self._item_input(state, value, raw, items, index, scope, frame)
                 f = Frame(frame.prev, dict(frame.variables), scope_path=frame.scope_path + (("Map", state.name, index),))
                 frames.append(f)
                 details = {"index": index, "name": state.name}
