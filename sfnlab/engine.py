@@ -33,13 +33,15 @@ from . import distributed
 from ._timestamps import parse_timestamp
 from .clock import Join, Scheduler, Sleep, Task, VirtualClock, iso
 from .errors import StatesError, matches
-from .history import History, to_json
+from .history import History, HistoryLimitExceeded, to_json
 from .jsonata import Environment
 from .paths import Path, PathNotFound, Scope
 
 __all__ = ["Runtime", "ExecutionInfo", "Execution", "start", "PAYLOAD_LIMIT", "TestMode", "Retriable"]
 
 PAYLOAD_LIMIT = 256 * 1024  # bytes of UTF-8 JSON: state input/output, task results, execution I/O
+EXPRESS_MAX_SECONDS = 5 * 60
+STANDARD_MAX_SECONDS = 365 * 24 * 3600
 WAIT_LIMIT = 99_999_999  # seconds; a longer Wait fails with "Wait state delay is too long."
 
 # Errors whose cause AWS prefixes with the state and the event where it was entered.
@@ -146,7 +148,8 @@ class Execution:
         self.cause: str | None = None
         self.start_time = runtime.clock.now
         self.stop_time: float | None = None
-        self.history = History(runtime.clock)
+        # Express executions keep no history on AWS; sfnlab keeps one for learning, without the limit.
+        self.history = History(runtime.clock, History.LIMIT if info.type == "STANDARD" else None)
         self.records: list[dict] = []  # one per state visit; see the module docstring
         self.test_mode: TestMode | None = None
         self._tasks: list[Task] = []
@@ -182,7 +185,8 @@ class Execution:
         if cause is not None:
             details["cause"] = cause
         self._cancel_all()
-        self.history.add("ExecutionAborted", self.history.events[-1]["id"] if self.history.events else 0, details)
+        self.history.add("ExecutionAborted", self.history.events[-1]["id"] if self.history.events else 0, details,
+                         final=True)
         self._finish("ABORTED", error=error, cause=cause)
 
     @property
@@ -240,24 +244,27 @@ class Execution:
         try:
             output = yield from self._run_graph(self.machine.graph, self.input, frame)
         except StatesError as failure:
-            self.history.add("ExecutionFailed", self.history.events[-1]["id"], _error_details(failure))
+            if isinstance(failure.__context__, HistoryLimitExceeded) or isinstance(failure, HistoryLimitExceeded):
+                failure = failure if isinstance(failure, HistoryLimitExceeded) else failure.__context__
+            self.history.add("ExecutionFailed", self.history.events[-1]["id"], _error_details(failure), final=True)
             self._finish("FAILED", error=failure.error, cause=failure.cause)
             return
         text = to_json(output)
         if len(text.encode()) > PAYLOAD_LIMIT:
             failure = StatesError("States.DataLimitExceeded",
                                   "The state/task returned a result with a size exceeding the maximum number of bytes service limit.")
-            self.history.add("ExecutionFailed", frame.prev, _error_details(failure))
+            self.history.add("ExecutionFailed", frame.prev, _error_details(failure), final=True)
             self._finish("FAILED", error=failure.error, cause=failure.cause)
             return
-        self.history.add("ExecutionSucceeded", frame.prev, {"output": text, "outputDetails": {"truncated": False}})
+        self.history.add("ExecutionSucceeded", frame.prev, {"output": text, "outputDetails": {"truncated": False}},
+                         final=True)
         self._finish("SUCCEEDED", output=output)
 
     def _watchdog(self, seconds: float) -> Generator:
         yield Sleep(seconds)
         if not self.done:
             self._cancel_all()
-            self.history.add("ExecutionTimedOut", self.history.events[-1]["id"], {"error": "States.Timeout"})
+            self.history.add("ExecutionTimedOut", self.history.events[-1]["id"], {"error": "States.Timeout"}, final=True)
             self._finish("TIMED_OUT", error="States.Timeout")
 
     # -- graphs and states ----------------------------------------------------------------------
@@ -930,7 +937,9 @@ def start(machine: d.Machine, runtime: Runtime, info: ExecutionInfo, input_value
     """Start ``machine`` with ``input_value``; run until it ends or waits on the outside."""
     execution = Execution(machine, runtime, info, input_value, input_text)
     execution._main = execution._spawn(execution._main_line(), info.name)
-    if machine.timeout_seconds:
-        execution._spawn(execution._watchdog(machine.timeout_seconds), f"{info.name}/timeout")
+    # TimeoutSeconds, capped by the longest an execution may run: 5 minutes Express, 1 year Standard.
+    longest = EXPRESS_MAX_SECONDS if info.type == "EXPRESS" else STANDARD_MAX_SECONDS
+    timeout = min(machine.timeout_seconds or longest, longest)
+    execution._spawn(execution._watchdog(timeout), f"{info.name}/timeout")
     runtime.scheduler.run(until=lambda: execution.done)
     return execution

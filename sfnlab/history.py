@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["History", "details_key", "to_json"]
+from .errors import StatesError
+
+__all__ = ["History", "HistoryLimitExceeded", "details_key", "to_json"]
 
 
 def to_json(value: Any) -> str:
@@ -46,19 +48,33 @@ for _t in ("LambdaFunctionStarted", "ParallelStateStarted", "ParallelStateSuccee
     _DETAILS[_t] = None
 
 
+class HistoryLimitExceeded(StatesError):
+    """A Standard execution's history is full (25,000 events): the execution fails."""
+
+    def __init__(self, limit: int) -> None:
+        # AWS documents the limit but not the cause text; this wording is sfnlab's.
+        super().__init__("States.Runtime", f"The execution reached the maximum number of history events ({limit}).")
+
+
 class History:
-    """An append-only list of events with AWS's ids (1-based) and 25,000-event limit."""
+    """An append-only list of events with AWS's ids (1-based) and 25,000-event limit.
+
+    The last event slot is kept for the ExecutionFailed event that reports a full history.
+    """
 
     LIMIT = 25_000
 
-    __slots__ = ("events", "clock")
+    __slots__ = ("events", "clock", "limit")
 
-    def __init__(self, clock: Any) -> None:
+    def __init__(self, clock: Any, limit: int | None = LIMIT) -> None:
         self.events: list[dict] = []
         self.clock = clock
+        self.limit = limit
 
-    def add(self, event_type: str, previous: int, details: dict | None = None) -> int:
-        """Append an event; returns its id."""
+    def add(self, event_type: str, previous: int, details: dict | None = None, *, final: bool = False) -> int:
+        """Append an event; returns its id. Raises HistoryLimitExceeded when the history is full."""
+        if self.limit is not None and not final and len(self.events) >= self.limit - 1:
+            raise HistoryLimitExceeded(self.limit)
         event_id = len(self.events) + 1
         event: dict[str, Any] = {
             "timestamp": self.clock.now,

@@ -293,3 +293,54 @@ def test_a_year_of_waits_stays_cheap():
               "Done": {"Type": "Succeed"}}, {"n": 0})
     assert ex.status == "SUCCEEDED"
     assert ex.stop_time - T0 == 365 * 86400
+
+
+def test_history_limit_fails_a_standard_execution_at_25000_events():
+    ex = run({"A": {"Type": "Pass", "Next": "C"},
+              "C": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": False, "Next": "A"}], "Default": "D"},
+              "D": {"Type": "Succeed"}})
+    assert (ex.status, ex.error) == ("FAILED", "States.Runtime")
+    assert len(ex.events) == 25_000 and ex.events[-1]["type"] == "ExecutionFailed"
+
+
+def test_express_executions_stop_after_five_minutes():
+    sm = StateMachine({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 400, "End": True}}},
+                      type="EXPRESS", start_time=T0)
+    ex = sm.run({})
+    assert (ex.status, ex.error, ex.stop_time - T0) == ("TIMED_OUT", "States.Timeout", 300)
+
+
+def test_records_keep_each_stage_under_teststate_names():
+    ex = run({"T": {"Type": "Task", "Resource": "F", "InputPath": "$.in", "Parameters": {"v.$": "$.a"},
+                    "ResultSelector": {"r.$": "$.got"}, "ResultPath": "$.out", "OutputPath": "$.out", "End": True}},
+             {"in": {"a": 1}}, functions={"F": lambda e, c: {"got": e["v"] + 1}})
+    stages = ex.records[0]["inspection"]
+    assert stages["input"] == {"in": {"a": 1}}
+    assert stages["afterInputPath"] == {"a": 1}
+    assert stages["afterParameters"] == {"v": 1}
+    assert stages["result"] == {"got": 2}
+    assert stages["afterResultSelector"] == {"r": 2}
+    assert stages["afterResultPath"] == {"in": {"a": 1}, "out": {"r": 2}}
+    assert stages["output"] == {"r": 2}
+    assert ex.records[0]["status"] == "SUCCEEDED"
+
+
+def test_jsonata_state_data_flow_and_variables():
+    sm = StateMachine({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Assign": {"total": "{% $sum($states.input.items.price) %}"},
+              "Output": {"n": "{% $count($states.input.items) %}"}, "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [{"Condition": "{% $total > 10 %}", "Next": "Big",
+                                             "Output": {"total": "{% $total %}"}}], "Default": "Small"},
+        "Big": {"Type": "Succeed"}, "Small": {"Type": "Fail", "Error": "Small"}}}, start_time=T0)
+    ex = sm.run({"items": [{"price": 4}, {"price": 9}]})
+    assert ex.output == {"total": 13}
+
+
+def test_jsonata_undefined_is_a_query_evaluation_error_with_an_evaluation_failed_event():
+    sm = StateMachine({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Output": {"x": "{% $states.input.missing %}"}, "End": True}}})
+    ex = sm.run({})
+    assert ex.error == "States.QueryEvaluationError"
+    assert ex.cause.endswith("The JSONata expression '$states.input.missing' specified for the field 'Output/x' "
+                             "returned nothing (undefined).")
+    assert "EvaluationFailed" in types(ex)
