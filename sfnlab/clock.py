@@ -19,12 +19,14 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any, Callable, Generator, Iterable
 
 __all__ = ["VirtualClock", "Scheduler", "Task", "Sleep", "Join", "Suspend", "Resumed", "iso"]
 
 
+@lru_cache(maxsize=256)
 def iso(seconds: float) -> str:
     """AWS's context-object time format: ``2024-01-01T00:00:00.000Z``."""
     dt = datetime.fromtimestamp(seconds, tz=timezone.utc)

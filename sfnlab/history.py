@@ -14,9 +14,12 @@ from .errors import StatesError
 __all__ = ["History", "HistoryLimitExceeded", "details_key", "to_json"]
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def to_json(value: Any) -> str:
     """JSON text as AWS writes it: compact, UTF-8 kept as is."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODE(value)
 
 
 def _lower_first(text: str) -> str:
