@@ -2,6 +2,7 @@
 
     sfnlab run DEFINITION [--input JSON | --input @FILE] [--functions FILE.py] [--name NAME]
     sfnlab validate DEFINITION
+    sfnlab render DEFINITION [--input JSON] [--functions FILE.py] [-o out.svg|out.png] [--timeline]
 
 ``run`` prints the outcome and a compact history and exits 0 when the execution succeeded, 1 when
 it did not; ``validate`` prints AWS's diagnostics and exits 1 when there are errors. Usage errors
@@ -146,6 +147,46 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK if execution.status == "SUCCEEDED" else EXIT_FAILED
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    """Draw a definition (DOT text on stdout, or a .svg/.png/.dot file); with --input, run it first."""
+    from . import render
+    from .machine import StateMachine
+
+    functions: dict[str, Callable] = {}
+    for spec in args.functions or []:
+        functions.update(load_functions(spec))
+    try:
+        machine = StateMachine(_read_text(args.definition), functions=functions)
+    except DefinitionError as exc:
+        for d in exc.diagnostics:
+            print(_format_diagnostic(d), file=sys.stderr)
+        return EXIT_FAILED
+    execution = machine.run(_read_input(args.input)) if args.input is not None else None
+    if args.timeline:
+        if execution is None:
+            raise UsageError("--timeline needs --input (an execution to chart)")
+        chart = render.timeline(execution)
+        if args.output is None:
+            print(chart.svg)
+        elif not args.output.endswith(".svg"):
+            raise UsageError("a timeline is written as .svg")
+        else:
+            chart.save(args.output)
+        return EXIT_OK
+    graph = render.draw(machine, execution)
+    if args.output is None:
+        print(graph.source)
+        return EXIT_OK
+    try:
+        render.save(graph, args.output)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    except (OSError, RuntimeError) as exc:  # no dot program, or it failed
+        print(f"sfnlab: cannot render {args.output}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sfnlab", description="Learn AWS Step Functions offline.")
     from . import __version__
@@ -169,6 +210,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("definition", help="ASL definition file (JSON), or - for standard input")
     validate.add_argument("--json", action="store_true", help="print ValidateStateMachineDefinition's response")
     validate.set_defaults(handler=cmd_validate)
+
+    draw = commands.add_parser("render", help="draw a state machine; with --input, run it and draw the path taken")
+    draw.add_argument("definition", help="ASL definition file (JSON), or - for standard input")
+    draw.add_argument("--input", "-i", help="run with this input (JSON text, or @FILE) and overlay the execution")
+    draw.add_argument("--functions", "-f", action="append", metavar="FILE.py|MODULE",
+                      help="Python Lambda functions for the run; repeatable")
+    draw.add_argument("--output", "-o", metavar="FILE", help="out.svg, out.png or out.dot (default: DOT on stdout)")
+    draw.add_argument("--timeline", action="store_true", help="chart the execution in virtual time (SVG)")
+    draw.set_defaults(handler=cmd_render)
     return parser
 
 

@@ -33,8 +33,6 @@ from .errors import StatesError
 __all__ = ["is_expression", "compile_jsonata", "JsonataTemplate", "JsonataExpression", "evaluation_error"]
 
 _EXPRESSION = re.compile(r"^\{%(.*)%\}$", re.S)
-# JSONata 2.1 operators AWS does not accept (it runs 2.0.6).
-_UNSUPPORTED_OPERATORS = re.compile(r"\?\?|\?:")
 _STRINGS = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
 _NULL = Utils.NULL_VALUE
 
@@ -71,8 +69,99 @@ def _from_jsonata(value: Any) -> Any:
     return value
 
 
-class _Undefined(Exception):
-    pass
+# Parser messages as AWS's JSONata 2.0.6 words them: tokens in JSON quotes, no error code.
+_PARSER_MESSAGES = {
+    "S0202": "Expected {expected}, got {token}",
+    "S0203": "Expected {expected} before end of expression",
+    "S0204": "Unknown operator: {token}",
+    "S0211": "The symbol {token} cannot be used as a unary operator",
+}
+
+
+def syntax_problem(text: str) -> str | None:
+    """AWS's INVALID_JSONATA_EXPRESSION message for an expression, or None when it parses."""
+    without_strings = _STRINGS.sub("''", text)
+    if "??" in without_strings:
+        # 2.0.6 reads `a ?? b` as a condition whose branch starts with `?`.
+        return _PARSER_MESSAGES["S0211"].format(token=json.dumps("?"))
+    if "?:" in without_strings:
+        return _PARSER_MESSAGES["S0211"].format(token=json.dumps(":"))
+    try:
+        _jsonata.Jsonata(text)
+    except JException as exc:
+        template = _PARSER_MESSAGES.get(exc.error)
+        if template is not None:
+            return template.format(expected=json.dumps(str(exc.expected)), token=json.dumps(str(exc.current)))
+        return _message(exc)
+    return None
+
+
+def top_level_references(text: str) -> list[str]:
+    """Names an expression reads from the (absent) context item, e.g. ``phone`` in ``phone.mobile``.
+
+    AWS evaluates JSONata with no context item, so it refuses such expressions when the definition
+    is created (UNSUPPORTED_JSONATA_EXPRESSION). Names inside predicates and later path steps are
+    relative to the data the path reached, and are fine.
+    """
+    try:
+        ast = _jsonata.Jsonata(text).ast
+    except JException:
+        return []
+    found: list[str] = []
+    _walk_references(ast, True, found)
+    return list(dict.fromkeys(found))
+
+
+_CHILDREN = ("lhs", "rhs", "expression", "condition", "then", "else_", "procedure", "body", "group")
+_CHILD_LISTS = ("arguments", "expressions")
+
+
+def _walk_references(node: Any, top: bool, found: list[str]) -> None:
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            _walk_references(item, top, found)
+        return
+    if not hasattr(node, "type"):
+        return
+    kind = getattr(node, "type", None)
+    if kind == "name":
+        if top:
+            found.append(str(node.value))
+        return
+    if kind == "path":
+        steps = getattr(node, "steps", None) or []
+        for index, step in enumerate(steps):
+            if index == 0:
+                _walk_references(step, top, found)
+            else:
+                _walk_step(step, found)
+        return
+    for attr in _CHILDREN:
+        child = getattr(node, attr, None)
+        if child is not None:
+            _walk_references(child, top, found)
+    for attr in _CHILD_LISTS:
+        children = getattr(node, attr, None)
+        if children:
+            _walk_references(list(children), top, found)
+    pairs = getattr(node, "lhs_object", None)
+    if pairs:
+        for pair in pairs:
+            _walk_references(list(pair), top, found)
+    if kind == "unary" and isinstance(getattr(node, "expressions", None), list):
+        _walk_references(node.expressions, top, found)
+    for attr in ("stages", "predicate"):
+        stages = getattr(node, attr, None)
+        if stages:
+            for stage in stages:
+                _walk_step(stage, found)
+
+
+def _walk_step(step: Any, found: list[str]) -> None:
+    """Inside a later path step or a predicate, names are relative; only variables' data counts."""
+    # Nested absolute references (e.g. a function call with top-level arguments) cannot occur
+    # here without a leading variable, so there is nothing to report.
+    return
 
 
 class JsonataExpression:
@@ -84,10 +173,9 @@ class JsonataExpression:
         self.source = source
         m = _EXPRESSION.match(source)
         self.text = (m.group(1) if m else source).strip()
-        without_strings = _STRINGS.sub("''", self.text)
-        if _UNSUPPORTED_OPERATORS.search(without_strings):
-            raise ValueError(f"The JSONata expression '{self.text}' uses an operator that AWS's JSONata 2.0.6 does not "
-                             "support ('??' or '?:')")
+        problem = syntax_problem(self.text)
+        if problem is not None:
+            raise ValueError(problem)
         try:
             self._compiled = _jsonata.Jsonata(self.text)
         except JException as exc:

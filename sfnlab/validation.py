@@ -43,6 +43,8 @@ INVALID_STATE_NAME = "INVALID_STATE_NAME"
 INVALID_LABEL = "INVALID_LABEL_NAME"
 
 JSONPATH, JSONATA = "JSONPath", "JSONata"
+INVALID_JSONATA = "INVALID_JSONATA_EXPRESSION"
+UNSUPPORTED_JSONATA = "UNSUPPORTED_JSONATA_EXPRESSION"
 
 # Every message template in one place. Verified ones are quoted from the conformance corpus or
 # from issue threads that pasted AWS's answer.
@@ -331,11 +333,62 @@ def validate(definition: str | dict, *, type: str = "STANDARD") -> list[Diagnost
     _machine(w, machine, "", "top")
     if w.out:
         return w.out
+    _jsonata_expressions(w, machine, "", w.top_language)
+    if w.out:
+        return w.out
     _graph(w)
     if w.out:
         return w.out
     _labels(w, text)
     return w.out
+
+
+# ----------------------------------------------------------------------------------------------
+# Phase 1b: JSONata expressions (AWS parses every one when the definition is created)
+
+# Keys whose values are never expressions, and keys holding nested machines (walked on their own).
+_NOT_EXPRESSIONS = frozenset({"Type", "Comment", "Next", "End", "Resource", "QueryLanguage", "Default", "Label",
+                              "ErrorEquals"})
+_NESTED_MACHINES = frozenset({"Branches", "ItemProcessor", "Iterator"})
+
+
+def _jsonata_expressions(w: _Walk, machine: dict, base: str, top_language: str) -> None:
+    """INVALID_JSONATA_EXPRESSION (syntax) and UNSUPPORTED_JSONATA_EXPRESSION (top-level references)."""
+    from .jsonata import syntax_problem, top_level_references
+
+    for name, state in (machine.get("States") or {}).items():
+        if not isinstance(state, dict):
+            continue
+        where = _at(base, "States", name)
+        if state.get("QueryLanguage", top_language) == JSONATA:
+            for location, text in _expressions(state, where):
+                problem = syntax_problem(text)
+                if problem is not None:
+                    w.out.append(Diagnostic(INVALID_JSONATA, problem, location))
+                    continue
+                for reference in top_level_references(text):
+                    w.out.append(Diagnostic(UNSUPPORTED_JSONATA,
+                                            f"Reference to '{reference}' at the top level is not supported.", location))
+        for branch_index, branch in enumerate(state.get("Branches") or []):
+            if isinstance(branch, dict):
+                _jsonata_expressions(w, branch, f"{where}/Branches[{branch_index}]", top_language)
+        for key in ("ItemProcessor", "Iterator"):
+            if isinstance(state.get(key), dict):
+                _jsonata_expressions(w, state[key], f"{where}/{key}", top_language)
+
+
+def _expressions(value: Any, where: str):
+    """(location, expression text) of every ``{% %}`` string in a JSONata state's fields."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if key in _NOT_EXPRESSIONS or key in _NESTED_MACHINES:
+                continue
+            yield from _expressions(child, f"{where}/{key}")
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _expressions(child, f"{where}[{index}]")
+    elif _is_jsonata(value):
+        yield where, value[2:-2].strip()
 
 
 # ----------------------------------------------------------------------------------------------

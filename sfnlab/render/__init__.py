@@ -6,10 +6,8 @@ Draw a definition; the ``graphviz.Digraph`` displays itself (SVG) in Jupyter::
     >>> sm = sfnlab.StateMachine({"StartAt": "Hello", "States": {
     ...     "Hello": {"Type": "Pass", "Next": "Done"}, "Done": {"Type": "Succeed"}}})
     >>> graph = sfnlab.render.draw(sm)
-    >>> print(graph.source)  # doctest: +ELLIPSIS
-    digraph state_machine {
-    ...
-    	__start__ -> Hello ...
+    >>> [line.strip() for line in graph.source.splitlines() if "->" in line][0]
+    '__start__ -> Hello'
 
 With an execution, the path it took is numbered and every visited state is coloured by outcome::
 
@@ -25,6 +23,7 @@ Also here: :func:`dataflow` (a state's value after each processing stage, in AWS
 from __future__ import annotations
 
 import pathlib
+import re
 from typing import Any, Iterable, Mapping
 
 import graphviz
@@ -33,15 +32,19 @@ from .. import definition as d
 from ._dot import bundled_dot, configure_dot
 from .graph import to_digraph
 from .model import Diagram, build
+from ._dataflow import STAGES, DataFlow, dataflow
+from ._history import HistoryTable, history_table
+from ._timeline import Timeline, timeline
 from .overlay import Overlay, overlay, records_of
 
 __all__ = ["draw", "diagram", "save", "configure_dot", "bundled_dot", "dataflow", "timeline", "history_table",
-           "DataFlow", "Timeline", "HistoryTable", "records_of"]
+           "DataFlow", "Timeline", "HistoryTable", "records_of", "STAGES"]
 
 configure_dot()
 
 SAVE_FORMATS: Mapping[str, str] = {".svg": "svg", ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg",
                                    ".dot": "dot", ".gv": "dot", ".json": "json"}
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 PNG_DPI = 110  # a PNG is for a slide or a README: sharper than the 72 dpi default
 
 
@@ -99,7 +102,9 @@ def _execution_caption(comment: str, execution: Any) -> str:
     stop = getattr(execution, "stop_time", None)
     start = getattr(execution, "start_time", None)
     name = getattr(getattr(execution, "info", None), "name", None)
-    text = f"Execution {name}: {status}" if name else f"Execution: {status}"
+    if name and _UUID.match(name):
+        name = None  # a generated name says nothing on a slide
+    text = f"Execution {name}: {status}" if name else f"Execution {status}"
     if stop is not None and start is not None:
         text += f" after {stop - start:g}s (virtual)"
     parts.append(text)
@@ -120,33 +125,3 @@ def save(graph: graphviz.Digraph, path: str | pathlib.Path, *, dpi: int = PNG_DP
         graph.attr(dpi=str(dpi))
     target.write_bytes(graph.pipe(format=fmt))
     return target
-
-
-def dataflow(execution: Any, state_name: str, *, visit: int = 0) -> "DataFlow":
-    """A state's value after each processing stage (see :class:`~sfnlab.render.dataflow.DataFlow`)."""
-    from .dataflow import dataflow as make
-
-    return make(execution, state_name, visit=visit)
-
-
-def timeline(execution: Any, **options: Any) -> "Timeline":
-    """The execution in virtual time (see :class:`~sfnlab.render.timeline.Timeline`)."""
-    from .timeline import timeline as make
-
-    return make(execution, **options)
-
-
-def history_table(execution: Any, **options: Any) -> "HistoryTable":
-    """The execution's history as a readable table (see :class:`~sfnlab.render.history.HistoryTable`)."""
-    from .history import history_table as make
-
-    return make(execution, **options)
-
-
-def __getattr__(name: str) -> Any:
-    lazy = {"DataFlow": "dataflow", "Timeline": "timeline", "HistoryTable": "history"}
-    if name in lazy:
-        import importlib
-
-        return getattr(importlib.import_module(f"{__name__}.{lazy[name]}"), name)
-    raise AttributeError(name)

@@ -10,13 +10,14 @@ import graphviz
 
 from . import labels
 from .model import Cluster, Diagram, Edge, Node
-from .overlay import Overlay
+from .overlay import EdgeUse, Overlay
 from .style import LABEL_WIDTH, STYLE, attributes
 
 __all__ = ["to_digraph", "Drawing", "FAILURE_NOTE"]
 
 FAILURE_NOTE = "__failure__"
-_MAX_NUMBERS = 3  # an edge taken more often shows "×n" instead of its step numbers
+_MAX_NUMBERS = 3
+_OUTCOME_BORDER_WINS = frozenset({"failed", "caught", "aborted", "running"})  # an edge taken more often shows "×n" instead of its step numbers
 
 
 class Drawing(graphviz.Digraph):
@@ -42,17 +43,20 @@ def _font(text: str, role: str) -> str:
     return f'<font color="{style["color"]}"{size}>{html.escape(text)}</font>'
 
 
-def _html(title: str, lines: Sequence[str], extra: Sequence[str] = ()) -> str:
+def _html(title: str, lines: Sequence[str], extra: Sequence[str] = (), *, align: str = "") -> str:
     parts = [f"<b>{html.escape(title)}</b>"] if title else []
     parts += [_font(line, "subtitle") for line in lines]
     parts += [f"<b>{_font(line, 'outcome')}</b>" for line in extra]
+    if align:
+        return "<" + "".join(f'{part}<br align="{align}"/>' for part in parts) + ">"
     return "<" + "<br/>".join(parts) + ">"
 
 
-def _numbers(steps: Sequence[int]) -> str:
-    if len(steps) > _MAX_NUMBERS:
-        return f"×{len(steps)}"
-    return ", ".join(str(s) for s in steps)
+def _numbers(use: EdgeUse) -> str:
+    """``3`` or ``2, 5`` (step numbers), or ``×12`` (a count) when there are many or none."""
+    if not use.steps or len(use.steps) > _MAX_NUMBERS:
+        return f"×{use.count}"
+    return ", ".join(str(s) for s in use.steps)
 
 
 def _node_outcome(node: Node, overlay: Overlay | None) -> tuple[list[str], list[str | None]]:
@@ -67,7 +71,8 @@ def _node_outcome(node: Node, overlay: Overlay | None) -> tuple[list[str], list[
     variants: list[str | None] = [outcome.outcome]
     if outcome.retries:
         lines.append(f"retried ×{outcome.retries}")
-        variants.append("retried")
+        # the amber "retried" border only where it hides no failure
+        variants.insert(0 if outcome.outcome in _OUTCOME_BORDER_WINS else 1, "retried")
     variants.append(focus)
     if focus:
         lines.append("current step")
@@ -95,7 +100,7 @@ def _cluster_label(cluster: Cluster, overlay: Overlay | None) -> str:
     extra = []
     if overlay is not None and cluster.kind in kinds and cluster.state in overlay.groups:
         extra.append(overlay.groups[cluster.state].summary())
-    return _html(title, cluster.lines, extra)
+    return _html(title, cluster.lines, extra, align="left")
 
 
 def _cluster_variants(cluster: Cluster, overlay: Overlay | None) -> list[str | None]:
@@ -122,24 +127,26 @@ def _add_cluster(graph: graphviz.Digraph, cluster: Cluster, nodes: dict[str, Nod
             _add_cluster(sub, inner, nodes, overlay)
 
 
-def _edge_label(edge: Edge, steps: Sequence[int]) -> str | None:
+def _edge_label(edge: Edge, use: EdgeUse | None) -> str | None:
+    # No bold here: dot sizes label boxes with regular-weight metrics, so bold text would
+    # overhang into a neighbouring label.
     text = labels.wrap(edge.label, LABEL_WIDTH, max_lines=3) if edge.label else []
-    if not text and not steps:
+    if not text and use is None:
         return None
     parts = [html.escape(line) for line in text]
-    if steps:
-        number = f"<b>{_font(_numbers(steps), 'number')}</b>"
+    if use is not None:
+        number = _font(_numbers(use), "number")
         parts = [f"{number}  {parts[0]}" if parts else number] + parts[1:]
-    return "<" + "<br/>".join(parts) + ">"
+    return "<" + "<br/>".join(parts) + " >"
 
 
 def _add_edge(graph: graphviz.Digraph, edge: Edge, overlay: Overlay | None) -> None:
-    steps = overlay.edges.get(edge.key, ()) if overlay is not None else ()
+    use = overlay.edges.get(edge.key) if overlay is not None else None
     variants: list[str] = [edge.kind]
     if overlay is not None:
-        variants.append(("taken_catch" if edge.kind == "catch" else "taken") if steps else "untaken")
+        variants.append(("taken_catch" if edge.kind == "catch" else "taken") if use else "untaken")
     attrs = attributes("edge", *variants, default=False)
-    label = _edge_label(edge, steps)
+    label = _edge_label(edge, use)
     if label:
         attrs["label"] = label
     graph.edge(edge.tail, edge.head, **attrs)
@@ -155,7 +162,7 @@ def _failure_note(graph: graphviz.Digraph, overlay: Overlay) -> None:
                   for i, line in enumerate(labels.wrap(failure.error, 40, max_lines=2))]
     if failure.cause:
         lines += [f"Cause: {line}" if i == 0 else line
-                  for i, line in enumerate(labels.wrap(failure.cause, 44, max_lines=5))]
+                  for i, line in enumerate(labels.wrap(labels.cause_text(failure.cause), 44, max_lines=5))]
     attrs = attributes("node", "note", default=False)
     body = "<br/>".join(html.escape(line) for line in lines[1:])
     attrs["label"] = f"<<b>{html.escape(lines[0])}</b>" + (f"<br/>{body}" if body else "") + ">"

@@ -12,7 +12,7 @@ import textwrap
 from typing import Any, Mapping, Sequence
 
 __all__ = ["rule_text", "retry_text", "catch_text", "resource_text", "wait_text", "wrap", "shorten",
-           "seconds_text"]
+           "seconds_text", "cause_text", "to_text"]
 
 # Suffix of a comparison operator -> its symbol; the prefix (String/Numeric/Boolean/Timestamp)
 # says how to print the literal.
@@ -140,6 +140,17 @@ def wait_text(raw: Mapping[str, Any]) -> str:
     return "wait"
 
 
+def cause_text(cause: str) -> str:
+    """A Cause for people: a Lambda error's JSON reduced to its ``errorMessage``."""
+    try:
+        parsed = json.loads(cause)
+    except (TypeError, ValueError):
+        return cause
+    if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
+        return parsed["errorMessage"]
+    return cause
+
+
 def shorten(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters with an ellipsis."""
     text = " ".join(str(text).split())
@@ -160,3 +171,8 @@ def wrap(text: str, width: int, *, max_lines: int = 4) -> list[str]:
 
 def join_lines(parts: Sequence[str]) -> str:
     return "\n".join(parts)
+
+
+def to_text(value: Any) -> str:
+    """A JSON value as compact one-line text."""
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from .. import definition as d
 from .model import START, Diagram, EdgeKey
 
-__all__ = ["Overlay", "StateOutcome", "GroupOutcome", "Failure", "overlay", "records_of", "OUTCOME_PRIORITY"]
+__all__ = ["Overlay", "EdgeUse", "StateOutcome", "GroupOutcome", "Failure", "overlay", "records_of", "OUTCOME_PRIORITY"]
 
 Record = Mapping[str, Any]
 
@@ -77,6 +77,18 @@ class GroupOutcome:
 
 
 @dataclass(frozen=True)
+class EdgeUse:
+    """How an edge was used: its step numbers, or only a count inside Map iterations.
+
+    Inside a Map's item processor the iterations interleave, so numbering their moves would
+    tell nothing: those edges are counted (``×5``), and the numbering outside goes on 1, 2, 3.
+    """
+
+    steps: tuple[int, ...] = ()
+    count: int = 0
+
+
+@dataclass(frozen=True)
 class Failure:
     """Where a failed (timed out, aborted) execution stopped, and why."""
 
@@ -91,7 +103,7 @@ class Overlay:
     """An execution projected on a :class:`~sfnlab.render.model.Diagram`."""
 
     states: Mapping[str, StateOutcome]
-    edges: Mapping[EdgeKey, tuple[int, ...]]  # step numbers, in the order taken
+    edges: Mapping[EdgeKey, EdgeUse]
     groups: Mapping[str, GroupOutcome] = field(default_factory=dict)
     failure: Failure | None = None
     status: str = "SUCCEEDED"
@@ -128,29 +140,39 @@ def _entry_key(scope: tuple) -> EdgeKey:
     return (owner, "branch", index if kind == "Parallel" else 0)
 
 
-def _steps(records: Sequence[Record], states: Mapping[str, d.State]) -> dict[EdgeKey, tuple[int, ...]]:
-    """Edges taken, each with the step numbers at which it was taken."""
-    moves: list[tuple[int, int, EdgeKey]] = []  # (event id, tie-breaker, edge)
+def _in_map(scope: tuple) -> bool:
+    return any(part[0] == "Map" for part in scope)
+
+
+def _steps(records: Sequence[Record], states: Mapping[str, d.State]) -> dict[EdgeKey, EdgeUse]:
+    """Edges taken: numbered in the order taken, or counted inside Map iterations."""
+    moves: list[tuple[int, int, EdgeKey, bool]] = []  # (event id, tie-breaker, edge, counted only)
     last: dict[tuple, Record] = {}
     for order, record in enumerate(records):
         scope = tuple(record.get("scope", ()))
+        counted = _in_map(scope)
         previous = last.get(scope)
         entered = record.get("entered_event", order)
         if previous is None or previous.get("next") is None:
-            moves.append((entered, order, _entry_key(scope)))
+            moves.append((entered, order, _entry_key(scope), counted))
         else:
             key = _out_key(previous, states.get(previous["name"]))
             if key is not None:
-                moves.append((entered, order, key))
+                moves.append((entered, order, key, counted))
         last[scope] = record
         if record.get("next") is None and record.get("status", "SUCCEEDED") == "SUCCEEDED" \
                 and record.get("exited_event") is not None:
-            moves.append((record["exited_event"], order, (record["name"], "end")))
+            moves.append((record["exited_event"], order, (record["name"], "end"), counted))
     moves.sort(key=lambda m: (m[0], m[1]))
-    taken: dict[EdgeKey, list[int]] = {}
-    for step, (_, _, key) in enumerate(moves, start=1):
-        taken.setdefault(key, []).append(step)
-    return {key: tuple(steps) for key, steps in taken.items()}
+    steps: dict[EdgeKey, list[int]] = {}
+    counts: Counter = Counter()
+    step = 0
+    for _, _, key, counted in moves:
+        counts[key] += 1
+        if not counted:
+            step += 1
+            steps.setdefault(key, []).append(step)
+    return {key: EdgeUse(tuple(steps.get(key, ())), n) for key, n in counts.items()}
 
 
 def _state_outcomes(records: Sequence[Record]) -> dict[str, StateOutcome]:
@@ -212,7 +234,8 @@ def overlay(diagram: Diagram, execution: Any, *, records: Iterable[Record] | Non
         states=_state_outcomes(visits),
         edges=_steps(visits, diagram.states),
         groups=_groups(visits),
-        failure=_failure(execution, visits),
+        # a prefix of the visits (the stepper) has not failed yet
+        failure=_failure(execution, visits) if records is None else None,
         status=getattr(execution, "status", "SUCCEEDED"),
         focus=focus,
     )

@@ -80,7 +80,7 @@ STYLE: Final[Mapping[str, Mapping[str, Mapping[str, str]]]] = {
         "branch": {"color": "#94a3b8", "fillcolor": "white", "style": "rounded,dashed,filled", "fontsize": "12"},
         "processor": {"color": "#94a3b8", "fillcolor": "white", "style": "rounded,dashed,filled",
                       "fontsize": "12"},
-        "unvisited": {"color": "#d1d5db", "fontcolor": "#9ca3af"},
+        "unvisited": {"color": "#d1d5db", "fontcolor": "#9ca3af", "fillcolor": "#fafafa"},
         "succeeded": {"color": "#15803d"},
         "failed": {"color": "#b91c1c", "penwidth": "3"},
         "caught": {"color": "#c2410c", "penwidth": "2.5"},
@@ -88,6 +88,19 @@ STYLE: Final[Mapping[str, Mapping[str, Mapping[str, str]]]] = {
         "running": {"color": "#1d4ed8", "penwidth": "3"},
         "retried": {"color": "#d97706", "penwidth": "3"},
         "focus": {"color": "#7c3aed", "penwidth": "4"},
+    },
+    # the timeline (SVG drawn by sfnlab.render._timeline): fill/stroke per segment kind
+    "timeline": {
+        "default": {"font": "Helvetica,Arial,sans-serif", "size": "13", "text": "#111827", "grid": "#e5e7eb",
+                    "axis": "#6b7280", "label": "#374151"},
+        "succeeded": {"fill": "#bbf7d0", "stroke": "#15803d"},
+        "failed": {"fill": "#fecaca", "stroke": "#b91c1c"},
+        "caught": {"fill": "#fed7aa", "stroke": "#c2410c"},
+        "aborted": {"fill": "#e7e5e4", "stroke": "#57534e"},
+        "running": {"fill": "#bfdbfe", "stroke": "#1d4ed8"},
+        "wait": {"fill": "#ede9fe", "stroke": "#6d28d9"},
+        "backoff": {"fill": "#fef3c7", "stroke": "#d97706", "dash": "4 3"},
+        "iteration": {"fill": "none", "stroke": "#94a3b8", "dash": "3 2"},
     },
     # inline colours of label text (HTML-like labels), by role
     "text": {
