@@ -61,7 +61,17 @@ def history_rows(execution: "Execution") -> list[tuple[int, float, str, str]]:
     return [(e["id"], e["timestamp"] - start, e["type"], event_summary(e)) for e in execution.events]
 
 
-def execution_html(execution: "Execution", *, max_events: int = 200) -> str:
+def drawing_svg(source: Any, execution: Any = None) -> str:
+    """The drawing as inline SVG, or "" when no ``dot`` program can be found."""
+    try:
+        from .render import draw
+
+        return draw(source, execution).pipe(format="svg", encoding="utf-8")
+    except Exception:  # noqa: BLE001 - a missing or failing dot must not break a notebook's display
+        return ""
+
+
+def execution_html(execution: "Execution", *, max_events: int = 200, drawing: bool = True) -> str:
     lines = [f"<div><b>Execution</b> <code>{html.escape(execution.info.name)}</code> {_badge(execution.status)}"]
     if execution.stop_time is not None:
         lines.append(f" <span style='color:#666'>{execution.stop_time - execution.start_time:g} s of virtual time, "
@@ -74,6 +84,10 @@ def execution_html(execution: "Execution", *, max_events: int = 200) -> str:
         if execution.cause:
             lines.append(f"<div><b>Cause</b><pre style='margin:2px 0;white-space:pre-wrap'>"
                          f"{html.escape(execution.cause[:2000])}</pre></div>")
+    if drawing:
+        svg = drawing_svg(execution.machine, execution)
+        if svg:
+            lines.append(f"<div style='max-width:100%;overflow:auto'>{svg[svg.find('<svg'):]}</div>")
     rows = history_rows(execution)
     lines.append(f"<details><summary>History ({len(rows)} events)</summary><table style='{_TABLE}'>")
     lines.append(f"<tr><th style='{_CELL}'>id</th><th style='{_CELL}'>+s</th><th style='{_CELL}'>type</th>"

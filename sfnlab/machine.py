@@ -123,10 +123,21 @@ class StateMachine:
     def __repr__(self) -> str:
         return f"<StateMachine {self.name}: {len(self.states)} states, StartAt={self.machine.graph.start_at!r}>"
 
-    def _repr_html_(self) -> str:
+    def draw(self, execution: Execution | None = None):
+        """The drawing (a ``graphviz.Digraph``), with an execution's path when one is given."""
+        from .render import draw
+
+        return draw(self, execution)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         from .display import machine_html
 
-        return machine_html(self)
+        bundle = {"text/plain": repr(self), "text/html": machine_html(self)}
+        try:
+            bundle.update(self.draw()._repr_mimebundle_(include, exclude))
+        except Exception:  # noqa: BLE001 - without dot, the table still shows
+            pass
+        return bundle
 
 
 def _uuid(runtime: Runtime) -> str:
