@@ -152,6 +152,9 @@ class Execution:
         self.history = History(runtime.clock, History.LIMIT if info.type == "STANDARD" else None)
         self.records: list[dict] = []  # one per state visit; see the module docstring
         self.test_mode: TestMode | None = None
+        self.redrive_count = 0
+        self.redrive_time: float | None = None
+        self._redriven: dict | None = None
         self._tasks: list[Task] = []
         self._main: Task | None = None
         self._context_base = {
@@ -188,6 +191,66 @@ class Execution:
         self.history.add("ExecutionAborted", self.history.events[-1]["id"] if self.history.events else 0, details,
                          final=True)
         self._finish("ABORTED", error=error, cause=cause)
+
+    # -- redrive --------------------------------------------------------------------------------
+    REDRIVE_WINDOW = 14 * 24 * 3600
+
+    def redrive_status(self) -> tuple[str, str | None]:
+        """(REDRIVABLE | NOT_REDRIVABLE, the reason when not), by AWS's rules."""
+        if self.info.type != "STANDARD":
+            return "NOT_REDRIVABLE", "Execution is an EXPRESS execution and cannot be redriven"
+        if self.status in ("RUNNING", "SUCCEEDED"):
+            return "NOT_REDRIVABLE", f"Execution is {self.status} and cannot be redriven"
+        if self.stop_time is not None and self.runtime.clock.now - self.stop_time > self.REDRIVE_WINDOW:
+            return "NOT_REDRIVABLE", "Execution can only be redriven within 14 days of its stop date"
+        if len(self.history) >= History.LIMIT - 1:
+            return "NOT_REDRIVABLE", "Execution history has reached the limit of 25000 events"
+        if self._redrive_point() is None:
+            return "NOT_REDRIVABLE", "Execution has no state to redrive from"
+        return "REDRIVABLE", None
+
+    def _redrive_point(self) -> dict | None:
+        for record in reversed(self.records):
+            if record["scope"] == () and record["status"] in ("FAILED", "ABORTED"):
+                return record
+        return None
+
+    def redrive(self) -> None:
+        """RedriveExecution: restart a failed, timed-out or aborted execution from its unsuccessful state.
+
+        The state that did not succeed runs again with the input and variables it had; inside a
+        Map or Parallel state only the iterations or branches that did not succeed run again.
+        Raises ValueError when AWS would not redrive it (see :meth:`redrive_status`).
+        """
+        status, reason = self.redrive_status()
+        if status != "REDRIVABLE":
+            raise ValueError(reason)
+        point = self._redrive_point()
+        self.redrive_count += 1
+        self.redrive_time = self.runtime.clock.now
+        self._context_base["Execution"] = {**self._context_base["Execution"], "RedriveCount": self.redrive_count,
+                                           "RedriveTime": iso(self.redrive_time)}
+        self._redriven = point
+        self.status, self.output, self.error, self.cause, self.stop_time = "RUNNING", None, None, None, None
+        prev = self.history.add("ExecutionRedriven", self.history.events[-1]["id"], {"redriveCount": self.redrive_count})
+        self._main = self._spawn(self._main_line({"state": point["name"], "input": point["inspection"]["input"],
+                                                  "variables": point["variables_at_entry"], "prev": prev}),
+                                 self.info.name)
+        self._start_watchdog()
+        self.runtime.scheduler.run(until=lambda: self.done)
+
+    def _start_watchdog(self) -> None:
+        # TimeoutSeconds, capped by the longest an execution may run: 5 minutes Express, 1 year Standard.
+        longest = EXPRESS_MAX_SECONDS if self.info.type == "EXPRESS" else STANDARD_MAX_SECONDS
+        timeout = min(self.machine.timeout_seconds or longest, longest)
+        self._spawn(self._watchdog(timeout), f"{self.info.name}/timeout")
+
+    def _previous_results(self, state: d.State, frame: Frame) -> dict[int, Any]:
+        """Redrive: the results of the iterations or branches that succeeded last time."""
+        point = self._redriven
+        if point is None or point["name"] != state.name or frame.scope_path != ():
+            return {}
+        return point.get("children", {})
 
     @property
     def name(self) -> str:
@@ -233,16 +296,22 @@ class Execution:
             if record["status"] == "RUNNING":
                 record["status"] = "ABORTED"
 
-    def _main_line(self) -> Generator:
-        frame = Frame(0, {})
-        started = self.history.add("ExecutionStarted", 0, {
-            "input": self.input_text if self.input_text is not None else to_json(self.input),
-            "inputDetails": {"truncated": False},
-            "roleArn": self.info.role_arn,
-        })
-        del started  # AWS links the first StateEntered to event 0, not to ExecutionStarted
+    def _main_line(self, resume: dict | None = None) -> Generator:
+        """The execution's top line of control; ``resume`` restarts it at a failed state (redrive)."""
+        if resume is None:
+            frame = Frame(0, {})
+            self.history.add("ExecutionStarted", 0, {
+                "input": self.input_text if self.input_text is not None else to_json(self.input),
+                "inputDetails": {"truncated": False},
+                "roleArn": self.info.role_arn,
+            })
+            # AWS links the first StateEntered to event 0, not to ExecutionStarted.
+            start, value = None, self.input
+        else:
+            frame = Frame(resume["prev"], resume["variables"])
+            start, value = resume["state"], resume["input"]
         try:
-            output = yield from self._run_graph(self.machine.graph, self.input, frame)
+            output = yield from self._run_graph(self.machine.graph, value, frame, start)
         except StatesError as failure:
             if isinstance(failure.__context__, HistoryLimitExceeded) or isinstance(failure, HistoryLimitExceeded):
                 failure = failure if isinstance(failure, HistoryLimitExceeded) else failure.__context__
@@ -268,8 +337,8 @@ class Execution:
             self._finish("TIMED_OUT", error="States.Timeout")
 
     # -- graphs and states ----------------------------------------------------------------------
-    def _run_graph(self, graph: d.Graph, value: Any, frame: Frame) -> Generator:
-        name = graph.start_at
+    def _run_graph(self, graph: d.Graph, value: Any, frame: Frame, start: str | None = None) -> Generator:
+        name = start or graph.start_at
         states = graph.states
         while True:
             state = states[name]
@@ -301,7 +370,7 @@ class Execution:
             "name": state.name, "type": type_name, "scope": frame.scope_path,
             "entered_event": entered, "exited_event": None, "entered_time": now, "exited_time": None,
             "status": "RUNNING", "next": None, "error": None, "cause": None, "caught_by": None,
-            "inspection": {"input": raw}, "attempts": [],
+            "inspection": {"input": raw}, "attempts": [], "variables_at_entry": frame.variables,
         }
         self.records.append(record)
         frame.record = record
@@ -648,21 +717,25 @@ class Execution:
             if self.test_mode is not None and self.test_mode.has_mock:
                 return self._finish_state(state, raw, self._mocked(), scope, frame)
             frame.prev = self.history.add("ParallelStateStarted", frame.prev)
+            previous = self._previous_results(state, frame)
             frames = [Frame(frame.prev, dict(frame.variables), scope_path=frame.scope_path + (("Parallel", state.name, i),))
                       for i in range(len(state.branches))]
-            tasks = [self._spawn(self._run_graph(branch, value, f), f"{state.name}/{i}")
-                     for i, (branch, f) in enumerate(zip(state.branches, frames))]
-            yield Join(tuple(tasks), fail_fast=True)
-            failed = next((t for t in tasks if t.exception is not None), None)
+            tasks = {i: self._spawn(self._run_graph(branch, value, frames[i]), f"{state.name}/{i}")
+                     for i, branch in enumerate(state.branches) if i not in previous}
+            yield Join(tuple(tasks.values()), fail_fast=True)
+            done = {i: t.result for i, t in tasks.items() if t.done and t.exception is None}
+            frame.record["children"] = {**previous, **done}
+            failed = next((t for t in tasks.values() if t.exception is not None), None)
             frame.prev = max([frame.prev] + [f.prev for f in frames])
             if failed is not None:
-                for t in tasks:
+                for t in tasks.values():
                     if not t.done:
                         self.runtime.scheduler.cancel(t)
                 frame.prev = self.history.add("ParallelStateFailed", frame.prev)
                 raise _branch_error(failed.exception)
             frame.prev = self.history.add("ParallelStateSucceeded", frame.prev)
-            return self._finish_state(state, raw, [t.result for t in tasks], scope, frame)
+            results = [frame.record["children"][i] for i in range(len(state.branches))]
+            return self._finish_state(state, raw, results, scope, frame)
 
         return (yield from self._with_handlers(state, raw, frame, attempt))
 
@@ -779,6 +852,9 @@ class Execution:
         failure: list[BaseException] = []
         tolerated: list[int] = []
         next_index = [0]
+        previous = self._previous_results(state, frame)
+        succeeded: dict[int, Any] = {}
+        frame.record["children"] = succeeded
         frames: list[Frame] = []
         processor = state.processor
 
@@ -792,6 +868,9 @@ class Execution:
             while not failure and next_index[0] < n:
                 index = next_index[0]
                 next_index[0] += 1
+                if index in previous:  # redrive: this iteration succeeded last time
+                    results[index] = succeeded[index] = previous[index]
+                    continue
                 iteration_input = self._item_input(state, value, raw, items, index, scope, frame)
                 f = Frame(frame.prev, dict(frame.variables), scope_path=frame.scope_path + (("Map", state.name, index),))
                 frames.append(f)
@@ -807,6 +886,7 @@ class Execution:
                         return
                     results[index] = {"Error": exc.error, "Cause": exc.cause} if exc.cause is not None else {"Error": exc.error}
                     continue
+                succeeded[index] = results[index]
                 f.prev = self.history.add("MapIterationSucceeded", f.prev, details)
 
         workers = n if limit <= 0 else min(limit, n)
@@ -937,9 +1017,6 @@ def start(machine: d.Machine, runtime: Runtime, info: ExecutionInfo, input_value
     """Start ``machine`` with ``input_value``; run until it ends or waits on the outside."""
     execution = Execution(machine, runtime, info, input_value, input_text)
     execution._main = execution._spawn(execution._main_line(), info.name)
-    # TimeoutSeconds, capped by the longest an execution may run: 5 minutes Express, 1 year Standard.
-    longest = EXPRESS_MAX_SECONDS if info.type == "EXPRESS" else STANDARD_MAX_SECONDS
-    timeout = min(machine.timeout_seconds or longest, longest)
-    execution._spawn(execution._watchdog(timeout), f"{info.name}/timeout")
+    execution._start_watchdog()
     runtime.scheduler.run(until=lambda: execution.done)
     return execution

@@ -344,3 +344,36 @@ def test_jsonata_undefined_is_a_query_evaluation_error_with_an_evaluation_failed
     assert ex.cause.endswith("The JSONata expression '$states.input.missing' specified for the field 'Output/x' "
                              "returned nothing (undefined).")
     assert "EvaluationFailed" in types(ex)
+
+
+def test_redrive_restarts_from_the_failed_state_and_reruns_only_failed_iterations():
+    calls = {"n": 0, "items": []}
+
+    def flaky_item(event, context):
+        calls["items"].append(event)
+        if event == 2 and calls["n"] == 0:
+            calls["n"] += 1
+            raise RuntimeError("item 2 broke")
+        return event * 10
+
+    sm = machine({"Prepare": {"Type": "Pass", "Assign": {"factor": 1}, "Next": "M"},
+                  "M": {"Type": "Map", "End": True, "ItemProcessor": {"StartAt": "T", "States": {
+                      "T": {"Type": "Task", "Resource": "Item", "End": True}}}}},
+                 functions={"Item": flaky_item})
+    ex = sm.run([1, 2, 3])
+    assert (ex.status, ex.error) == ("FAILED", "RuntimeError")
+    assert ex.redrive_status() == ("REDRIVABLE", None)
+    ex.redrive()
+    assert ex.status == "SUCCEEDED" and ex.output == [10, 20, 30]
+    assert ex.redrive_count == 1
+    # item 1 succeeded and is not run again; 2 failed and 3 never started, so both run on redrive
+    assert calls["items"] == [1, 2, 2, 3]
+    assert "ExecutionRedriven" in types(ex)
+    assert types(ex).count("PassStateEntered") == 1  # Prepare did not run again
+
+
+def test_a_succeeded_execution_is_not_redrivable():
+    ex = run({"P": {"Type": "Pass", "End": True}})
+    assert ex.redrive_status() == ("NOT_REDRIVABLE", "Execution is SUCCEEDED and cannot be redriven")
+    with pytest.raises(ValueError):
+        ex.redrive()
