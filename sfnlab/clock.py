@@ -21,7 +21,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime, timezone
-from typing import Any, Callable, Generator, Iterable
+from typing import Any, Callable, Generator
 
 __all__ = ["VirtualClock", "Scheduler", "Task", "Sleep", "Join", "Suspend", "Resumed", "iso"]
 
@@ -247,12 +247,3 @@ class Scheduler:
                 if not join.parent.cancelled:
                     self._ready.append((join.parent, list(join.tasks)))
         task.waiters.clear()
-
-
-def run_to_end(gen: Generator) -> Any:
-    """Run a generator that never needs to wait (used where no scheduler is at hand)."""
-    try:
-        command = next(gen)
-    except StopIteration as stop:
-        return stop.value
-    raise RuntimeError(f"generator yielded {command!r} outside a scheduler")

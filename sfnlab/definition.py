@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 
 from .choice import Rule, compile_rule
 from .errors import DefinitionError, Diagnostic
-from .jsonata import JsonataExpression, JsonataTemplate, compile_jsonata, is_expression
+from .jsonata import JsonataTemplate, compile_jsonata, is_expression
 from .paths import Path, compile_path, compile_reference_path
 from .payload import Template, compile_template
 

@@ -22,8 +22,6 @@ other lines, so a long chain of states that never wait costs no scheduling at al
 from __future__ import annotations
 
 import base64
-import json
-import math
 import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generator
@@ -102,10 +100,6 @@ class Retriable(Exception):
         self.failure = failure
         self.retry_index = retry_index
         self.delay = delay
-
-
-class _Aborted(Exception):
-    """Raised into a line of control to stop it (StopExecution, execution timeout)."""
 
 
 class Frame:
