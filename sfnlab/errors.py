@@ -73,6 +73,10 @@ class DefinitionError(SfnlabError, ValueError):
         super().__init__(self.message)
 
 
+class InvalidExecutionInput(SfnlabError, ValueError):
+    """An execution input that is not JSON (the API's InvalidExecutionInput)."""
+
+
 # ----------------------------------------------------------------------------------------------
 # Run time
 

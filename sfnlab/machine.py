@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping
 from .clock import VirtualClock
 from .definition import Machine, load
 from .engine import Execution, ExecutionInfo, Runtime, start
-from .errors import DefinitionError, Diagnostic
+from .errors import DefinitionError, Diagnostic, InvalidExecutionInput
 from .history import to_json
 
 __all__ = ["StateMachine", "Execution", "load_definition"]
@@ -98,7 +98,11 @@ class StateMachine:
         """
         if input is None:
             input = {}
-        input_text = to_json(input)
+        try:
+            input_text = to_json(input)
+        except (TypeError, ValueError) as exc:
+            raise InvalidExecutionInput(f"Invalid State Machine Execution Input: the input must be JSON data "
+                                        f"(dict, list, str, int, float, bool or None): {exc}") from None
         if name is None:
             name = _uuid(self.runtime)
         if not _NAME.match(name):

@@ -377,3 +377,8 @@ def test_a_succeeded_execution_is_not_redrivable():
     assert ex.redrive_status() == ("NOT_REDRIVABLE", "Execution is SUCCEEDED and cannot be redriven")
     with pytest.raises(ValueError):
         ex.redrive()
+
+
+def test_non_json_input_is_refused_clearly():
+    with pytest.raises(sfnlab.errors.InvalidExecutionInput, match="must be JSON data"):
+        machine({"P": {"Type": "Pass", "End": True}}).run({"when": {1, 2}})
