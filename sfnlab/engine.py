@@ -424,6 +424,12 @@ class Execution:
             return raw
         return path.get(Scope(raw, scope.context, scope.variables))
 
+    def _recorded_input(self, state: d.State, raw: Any, scope: Scope, frame: Frame) -> Any:
+        value = self._input(state, raw, scope)
+        if frame.record is not None:
+            frame.record["inspection"]["afterInputPath"] = value
+        return value
+
     def _apply_output(self, state: d.State, value: Any, scope: Scope) -> Any:
         path = state.output_path
         if path is None:
@@ -520,7 +526,7 @@ class Execution:
 
     def _run_succeed(self, state: d.SucceedState, raw: Any, frame: Frame, entered: int) -> tuple:
         scope = self._scope(raw, state, self.runtime.clock.now, frame)
-        value = raw if state.is_jsonata else self._input(state, raw, scope)
+        value = raw if state.is_jsonata else self._recorded_input(state, raw, scope, frame)
         return None, self._plain_output(state, raw, value, scope, frame)
 
     def _run_fail(self, state: d.FailState, raw: Any, frame: Frame, entered: int) -> tuple:
@@ -530,6 +536,7 @@ class Execution:
             error = state.error_expr.evaluate(env) if state.error_expr is not None else state.error
             cause = state.cause_expr.evaluate(env) if state.cause_expr is not None else state.cause
         else:
+            frame.record["inspection"]["afterInputPath"] = raw  # Fail takes no InputPath
             error = _fail_field(state.error, state.error_path, "ErrorPath", scope, self.runtime.random)
             cause = _fail_field(state.cause, state.cause_path, "CausePath", scope, self.runtime.random)
         raise _FailState(error, cause)
@@ -562,7 +569,7 @@ class Execution:
     def _run_wait(self, state: d.WaitState, raw: Any, frame: Frame, entered: int) -> Generator:
         now = self.runtime.clock.now
         scope = self._scope(raw, state, now, frame)
-        value = raw if state.is_jsonata else self._input(state, raw, scope)
+        value = raw if state.is_jsonata else self._recorded_input(state, raw, scope, frame)
         seconds = self._wait_seconds(state, raw, Scope(value, scope.context, scope.variables), now)
         output = self._plain_output(state, raw, value, scope, frame)
         if seconds > 0:
@@ -706,7 +713,7 @@ class Execution:
 
     def _run_parallel(self, state: d.ParallelState, raw: Any, frame: Frame, entered: int) -> Generator:
         def attempt(retry_count: int) -> Generator:
-            scope = self._scope(raw, state, self.runtime.clock.now, frame)
+            scope = self._scope(raw, state, self.runtime.clock.now, frame, retry_count)
             value = self._effective_input(state, raw, scope, frame)
             if self.test_mode is not None and self.test_mode.has_mock:
                 return self._finish_state(state, raw, self._mocked(), scope, frame)
@@ -735,7 +742,7 @@ class Execution:
 
     def _run_map(self, state: d.MapState, raw: Any, frame: Frame, entered: int) -> Generator:
         def attempt(retry_count: int) -> Generator:
-            scope = self._scope(raw, state, self.runtime.clock.now, frame)
+            scope = self._scope(raw, state, self.runtime.clock.now, frame, retry_count)
             if state.is_jsonata:
                 value = raw
                 env = self._env(scope, raw)
@@ -751,8 +758,13 @@ class Execution:
                 # Distributed Map: items come from S3 (see sfnlab.distributed).
                 items = yield from distributed.read_items(self, state, value, raw, scope, frame)
             if not isinstance(items, list):
-                raise StatesError("States.QueryEvaluationError" if state.is_jsonata else "States.Runtime",
-                                  f"Map state input must be an array but was: {to_json(items)}")
+                if state.is_jsonata:
+                    raise StatesError("States.QueryEvaluationError",
+                                      f"Map state input must be an array but was: {to_json(items)}")
+                # AWS names the ItemsPath, a leading $$ shown as $ (recorded through TestState).
+                path = state.items_path.text
+                raise StatesError("States.Runtime",
+                                  f'Reference path "{path[1:] if path.startswith("$$") else path}" must point to array.')
             frame.record["inspection"]["afterItemsPath"] = items
             inner = Scope(value, scope.context, scope.variables)
             limit = self._max_concurrency(state, inner, raw)
