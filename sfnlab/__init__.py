@@ -26,6 +26,7 @@ from .machine import StateMachine, validate
 
 __all__ = [
     "client",
+    "aws_client",
     "load",
     "validate",
     "StateMachine",
@@ -39,6 +40,17 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def aws_client(service: str, client=None):
+    """A boto3 client for another AWS service (SQS, DynamoDB, S3, ...) of sfnlab's local account.
+
+    Integrations in state machines reach the same in-process services, so a notebook can create a
+    queue or a table, run an execution, and look at the effects. See :mod:`sfnlab.services`.
+    """
+    from .services import aws_client as make_aws_client
+
+    return make_aws_client(service, client=client)
 
 
 def client(functions=None, **options):

@@ -153,6 +153,8 @@ def client(
     account: str | None = None,
     start_time: float | datetime | None = None,
     seed: int | None = 0,
+    aws_endpoint: str | None = None,
+    mock_config: Any = None,
 ) -> Any:
     """A boto3-compatible ``stepfunctions`` client backed by a fresh, empty local account.
 
@@ -168,6 +170,12 @@ def client(
             account, since iam:PassRole does not cross accounts), or 123456789012 until then.
         start_time: where the virtual clock starts (epoch seconds or a datetime); now by default.
         seed: seed of the account's random source (execution names, ``States.UUID``, jitter).
+        aws_endpoint: where service integrations go: None for sfnlab's local moto server
+            (started on first use), ``"aws"`` for real AWS, or an endpoint URL (see
+            :mod:`sfnlab.services`). ``client.sfnlab.aws_client("sqs")`` gives a boto3 client of it.
+        mock_config: a Step Functions Local mock configuration (a dict, JSON text or a file
+            path); start an execution with ``stateMachineArn="<arn>#<TestCase>"`` to use one of
+            its test cases (see :mod:`sfnlab.mocks`).
 
     Returns:
         A botocore ``SFN`` client whose requests are answered in-process.
@@ -179,7 +187,14 @@ def client(
         account=account or DEFAULT_ACCOUNT,
         seed=seed,
     )
+    from .services import Services
+
+    runtime.services = Services(region, runtime.account, aws_endpoint)  # type: ignore[attr-defined]
     backend = Backend(runtime, service_model(), account_from_role=account is None)
+    if mock_config is not None:
+        from .mocks import load_mock_config
+
+        backend.mock_config = load_mock_config(mock_config)
     sfn = _shared_session().create_client(_SERVICE_NAME, region_name=region, config=_CONFIG)
     sfn.meta.events.register(f"before-send.{sfn.meta.service_model.service_id.hyphenize()}", _Responder(backend))
     sfn.sfnlab = backend

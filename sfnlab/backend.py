@@ -59,6 +59,7 @@ _REDRIVE_LAUNCH = 1700006400.0  # 2023-11-15T00:00:00Z: executions started earli
 _REDRIVE_WINDOW = 14 * 24 * 3600.0
 _MAX_DURATION = 365 * 24 * 3600.0
 _MAX_TAGS = 50  # tags per resource (AWS quota)
+_EXPRESS_LIMIT = 300.0  # seconds: the longest an Express execution may run
 
 
 class ApiError(Exception):
@@ -386,6 +387,12 @@ class Backend:
         # does not change the names and States.UUID values an execution sees.
         self._ids = random.Random(f"sfnlab-ids-{runtime.seed}")
         self._request_ids = random.Random(f"sfnlab-requests-{runtime.seed}")
+        self._activities: dict[str, dict] = {}
+        self._activity_queue: dict[str, list[tuple[str, str]]] = {}
+        self._test_cases: dict[str, str] = {}  # execution ARN -> mock test case (Step Functions Local)
+        self._nested = 0  # > 0 while an execution calls the API (states:startExecution, aws-sdk:sfn)
+        self.mock_config: Any = None
+        runtime.backend = self  # integrations reach the account through the runtime
 
     def __repr__(self) -> str:
         return (
@@ -427,6 +434,23 @@ class Backend:
         """The compiled :class:`~sfnlab.definition.Machine` a state machine runs now."""
         return self._machines[state_machine_arn].revision.machine
 
+    def aws_client(self, service: str) -> Any:
+        """A boto3 client of ``service`` that sees what this account's state machines see.
+
+        By default it reaches sfnlab's local moto server (started on first use); see
+        :mod:`sfnlab.services`.
+        """
+        return self.services.client(service)
+
+    @property
+    def services(self) -> Any:
+        found = getattr(self.runtime, "services", None)
+        if found is None:
+            from .services import Services
+
+            found = self.runtime.services = Services(self.region, self.account)
+        return found
+
     # -- the wire ----------------------------------------------------------------------------------
     def request_id(self) -> str:
         """A request id for the ``x-amzn-RequestId`` header (seeded, so runs repeat)."""
@@ -460,7 +484,19 @@ class Backend:
         handler = _OPERATIONS.get(operation)
         if handler is None:
             raise ApiError("UnsupportedOperation", f"sfnlab does not implement the {operation} operation yet")
-        return handler(self, params)
+        answer = handler(self, params)
+        if operation in _MOVES_EXECUTIONS and not self._nested:
+            # Whatever the call set going (a child execution, a resumed task) runs as far as it can.
+            self.runtime.scheduler.run()
+        return answer
+
+    def call_nested(self, operation: str, params: dict) -> dict:
+        """An API call made by a running execution: it must not run the scheduler itself."""
+        self._nested += 1
+        try:
+            return self.call(operation, params)
+        finally:
+            self._nested -= 1
 
     # -- lookups -----------------------------------------------------------------------------------
     def _machine(self, arn: str) -> _StateMachine:
@@ -514,6 +550,9 @@ class Backend:
         m = _ROLE_ACCOUNT.match(role_arn)
         if m:
             self.account = self.runtime.account = m.group(1)
+            services = getattr(self.runtime, "services", None)
+            if services is not None:
+                services.account = self.account
 
     def create_state_machine(self, params: dict) -> dict:
         name, definition, role = params["name"], params["definition"], params["roleArn"]
@@ -658,7 +697,12 @@ class Backend:
     # -- executions --------------------------------------------------------------------------------
     def _prepare_start(self, params: dict) -> tuple[_StateMachine, str, str, Any]:
         """Checks shared by StartExecution and StartSyncExecution, in AWS's order."""
-        sm = self._machine(params["stateMachineArn"])
+        arn, _, test_case = params["stateMachineArn"].partition("#")
+        self._pending_test_case = test_case or None  # Step Functions Local: "<arn>#<TestCase>"
+        if test_case and self.mock_config is None:
+            raise ApiError("ValidationException", "A test case was named but no mock configuration was given",
+                           namespace=_CORAL_VALIDATE)
+        sm = self._machine(arn)
         name = params.get("name")
         if name is not None:
             _check_name(name)
@@ -674,12 +718,26 @@ class Backend:
         self._seq += 1
         record = _Execution(arn, name, sm, rev, input_text, params.get("traceHeader"), self._seq, None)
         self._executions[arn] = record
+        test_case = getattr(self, "_pending_test_case", None)
+        if test_case:
+            self._test_cases[arn] = test_case
         try:
-            record.run = engine.start(rev.machine, self.runtime, info, value, input_text)
+            if self._nested:
+                record.run = self._start_quietly(rev.machine, info, value, input_text, sm.type)
+            else:
+                record.run = engine.start(rev.machine, self.runtime, info, value, input_text)
         except BaseException:
             del self._executions[arn]
             raise
         return record
+
+    def _start_quietly(self, machine: Machine, info: Any, value: Any, input_text: str, sm_type: str) -> Any:
+        """Start an execution; run it now unless an execution is the caller (a nested start)."""
+        return engine.start(machine, self.runtime, info, value, input_text, run=not self._nested)
+
+    def test_case_of(self, execution_arn: str) -> str | None:
+        """The mock test case an execution was started with (``<machine ARN>#<test case>``)."""
+        return self._test_cases.get(execution_arn)
 
     def _express_arn(self, sm: _StateMachine, name: str) -> str:
         # Express executions are not unique by name: a uuid makes each ARN new.
@@ -830,6 +888,122 @@ class Backend:
             out["nextToken"] = _make_token("GetExecutionHistory", scope, page[-1]["id"])
         return out
 
+    # -- task tokens (callbacks and activities) ----------------------------------------------------
+    def _waiting_task(self, token: str) -> dict:
+        tokens = getattr(self.runtime, "task_tokens", None) or {}
+        entry = tokens.get(token)
+        if entry is None:
+            raise ApiError("InvalidToken", "Invalid Token: 'Invalid token'")
+        run = entry["execution"]
+        if run.status != RUNNING or not self.runtime.scheduler.is_suspended(entry["key"]):
+            raise ApiError("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
+        return entry
+
+    def send_task_success(self, params: dict) -> dict:
+        from .clock import Resumed
+
+        entry = self._waiting_task(params["taskToken"])
+        text = params["output"]
+        try:
+            value = json.loads(text, parse_constant=_reject_nan)
+        except ValueError:
+            raise ApiError("InvalidOutput", f"Invalid State Machine Execution Output: '{text}'") from None
+        self.runtime.scheduler.resume(entry["key"], Resumed(value=value))
+        return {}
+
+    def send_task_failure(self, params: dict) -> dict:
+        from .clock import Resumed
+
+        entry = self._waiting_task(params["taskToken"])
+        self.runtime.scheduler.resume(entry["key"], Resumed(error=(params.get("error"), params.get("cause"))))
+        return {}
+
+    def send_task_heartbeat(self, params: dict) -> dict:
+        entry = self._waiting_task(params["taskToken"])
+        self.runtime.scheduler.heartbeat(entry["key"])
+        return {}
+
+    # -- activities --------------------------------------------------------------------------------
+    def has_activity(self, arn: str) -> bool:
+        return arn in self._activities
+
+    def queue_activity_task(self, arn: str, token: str, input_text: str) -> None:
+        self._activity_queue.setdefault(arn, []).append((token, input_text))
+
+    def drop_activity_task(self, arn: str, token: str) -> None:
+        queue = self._activity_queue.get(arn, [])
+        self._activity_queue[arn] = [(t, i) for t, i in queue if t != token]
+
+    def _activity(self, arn: str) -> dict:
+        _parse_arn(arn, ("activity",))
+        found = self._activities.get(arn)
+        if found is None:
+            raise ApiError("ActivityDoesNotExist", f"Activity Does Not Exist: '{arn}'")
+        return found
+
+    def create_activity(self, params: dict) -> dict:
+        name = params["name"]
+        _check_name(name)
+        arn = f"arn:aws:states:{self.region}:{self.account}:activity:{name}"
+        found = self._activities.get(arn)
+        if found is None:  # CreateActivity is idempotent on the name
+            found = self._activities[arn] = {"activityArn": arn, "name": name, "creationDate": self.runtime.clock.now,
+                                             "tags": {t["key"]: t["value"] for t in params.get("tags", [])}}
+        return {"activityArn": arn, "creationDate": _date(found["creationDate"])}
+
+    def describe_activity(self, params: dict) -> dict:
+        found = self._activity(params["activityArn"])
+        return {"activityArn": found["activityArn"], "name": found["name"], "creationDate": _date(found["creationDate"])}
+
+    def list_activities(self, params: dict) -> dict:
+        ordered = sorted(self._activities.values(), key=lambda a: a["name"])
+        after = _read_token(params.get("nextToken"), "ListActivities", "")
+        if after is not None:
+            ordered = [a for a in ordered if a["name"] > after]
+        size = self._page_size(params)
+        page, more = ordered[:size], ordered[size:]
+        out: dict[str, Any] = {"activities": [
+            {"activityArn": a["activityArn"], "name": a["name"], "creationDate": _date(a["creationDate"])} for a in page]}
+        if more:
+            out["nextToken"] = _make_token("ListActivities", "", page[-1]["name"])
+        return out
+
+    def delete_activity(self, params: dict) -> dict:
+        _parse_arn(params["activityArn"], ("activity",))
+        self._activities.pop(params["activityArn"], None)
+        return {}
+
+    def get_activity_task(self, params: dict) -> dict:
+        from .clock import Resumed
+
+        arn = params["activityArn"]
+        self._activity(arn)
+        queue = self._activity_queue.get(arn) or []
+        while queue:
+            token, input_text = queue.pop(0)
+            entry = (getattr(self.runtime, "task_tokens", None) or {}).get(token)
+            if entry is None or not self.runtime.scheduler.is_suspended(entry["key"]):
+                continue
+            self.runtime.scheduler.resume(entry["key"], Resumed(value={"workerName": params.get("workerName")}))
+            return {"taskToken": token, "input": input_text}
+        return {}  # AWS answers after a 60 s long poll with no token; here at once
+
+    # -- map runs ----------------------------------------------------------------------------------
+    def describe_map_run(self, params: dict) -> dict:
+        from . import distributed
+
+        found = distributed.map_runs(self.runtime).get(params["mapRunArn"])
+        if found is None:
+            raise ApiError("ResourceNotFound", f"Resource not found: '{params['mapRunArn']}'")
+        return found.describe()
+
+    def list_map_runs(self, params: dict) -> dict:
+        from . import distributed
+
+        record = self._execution(params["executionArn"])
+        runs = [r for r in distributed.map_runs(self.runtime).values() if r.execution_arn == record.arn]
+        return {"mapRuns": [r.summary() for r in runs]}
+
     # -- definitions -------------------------------------------------------------------------------
     def validate_state_machine_definition(self, params: dict) -> dict:
         found = _diagnostics(params["definition"], params.get("type", STANDARD))
@@ -898,4 +1072,17 @@ _OPERATIONS: dict[str, Callable[[Backend, dict], dict]] = {
     "GetExecutionHistory": Backend.get_execution_history,
     "ValidateStateMachineDefinition": Backend.validate_state_machine_definition,
     "TestState": Backend.test_state,
+    "SendTaskSuccess": Backend.send_task_success,
+    "SendTaskFailure": Backend.send_task_failure,
+    "SendTaskHeartbeat": Backend.send_task_heartbeat,
+    "CreateActivity": Backend.create_activity,
+    "DescribeActivity": Backend.describe_activity,
+    "ListActivities": Backend.list_activities,
+    "DeleteActivity": Backend.delete_activity,
+    "GetActivityTask": Backend.get_activity_task,
+    "DescribeMapRun": Backend.describe_map_run,
+    "ListMapRuns": Backend.list_map_runs,
 }
+# Operations after which other executions may move on (children started, tasks resumed).
+_MOVES_EXECUTIONS = frozenset({"StartExecution", "StartSyncExecution", "SendTaskSuccess", "SendTaskFailure",
+                               "GetActivityTask", "StopExecution", "DeleteStateMachine"})

@@ -13,6 +13,7 @@ import math
 import re
 from typing import Any, Callable
 
+from ._json import is_number
 from ._timestamps import parse_timestamp
 from .errors import StatesError
 from .paths import PathNotFound, Scope, compile_path
@@ -22,9 +23,7 @@ __all__ = ["compile_rule", "Rule", "OPERATORS", "TYPE_TESTS", "string_matches"]
 Rule = Callable[[Scope], bool]
 
 
-def _is_number(value: Any) -> bool:
-    # bool is an int in Python but never a number in JSON.
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+_is_number = is_number
 
 
 def _as_timestamp(value: Any) -> float | None:

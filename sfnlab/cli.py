@@ -2,6 +2,7 @@
 
     sfnlab run DEFINITION [--input JSON | --input @FILE] [--functions FILE.py] [--name NAME]
     sfnlab validate DEFINITION
+    sfnlab quiz [--topic T] [--exam] [--count N] | quiz grade RESPONSES... --key KEY [-o CSV]
     sfnlab render DEFINITION [--input JSON] [--functions FILE.py] [-o out.svg|out.png] [--timeline]
 
 ``run`` prints the outcome and a compact history and exits 0 when the execution succeeded, 1 when
@@ -219,7 +220,42 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument("--output", "-o", metavar="FILE", help="out.svg, out.png or out.dot (default: DOT on stdout)")
     draw.add_argument("--timeline", action="store_true", help="chart the execution in virtual time (SVG)")
     draw.set_defaults(handler=cmd_render)
+
+    serve = commands.add_parser("serve", help="answer the Step Functions API over HTTP (AWS CLI, SDKs)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8083, help="port (default 8083; 0 picks a free one)")
+    serve.add_argument("--functions", "-f", action="append", metavar="FILE.py|MODULE",
+                       help="Python Lambda functions; repeatable")
+    serve.add_argument("--mock-config", metavar="FILE", help="Step Functions Local mock configuration (JSON)")
+    serve.set_defaults(handler=cmd_serve)
+    add_quiz_command(commands)
     return parser
+
+
+def add_quiz_command(commands) -> None:
+    """``sfnlab quiz``: terminal quizzes and classroom grading (see :mod:`sfnlab.quiz.terminal`)."""
+    from .quiz.terminal import add_quiz_parser
+
+    add_quiz_parser(commands)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the Step Functions API of one local account until interrupted."""
+    from .server import make_server
+
+    functions: dict[str, Callable] = {}
+    for spec in args.functions or []:
+        functions.update(load_functions(spec))
+    server = make_server(args.host, args.port, functions=functions, mock_config=args.mock_config)
+    host, port = server.server_address[:2]
+    print(f"sfnlab: Step Functions API on http://{host}:{port} (Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,6 +11,12 @@ each line of control is a Python generator that yields a command when it must wa
 * ``Suspend(key)``: park me until someone calls :meth:`Scheduler.resume` with that key (a task
   token waiting for ``SendTaskSuccess``), optionally with a timeout.
 
+Time moves only to reach *active* work (Waits, Retry back-offs). Timers that merely guard
+something (execution timeouts, task-token timeouts and heartbeats) are *passive*: they fire when
+the clock passes them on its way to active work, or when it is advanced on purpose. So an
+execution that waits for SendTaskSuccess stays RUNNING, at the same virtual time, until the
+token comes back or the learner advances the clock.
+
 Work that does not wait never yields, so a chain of 10,000 Pass states is a plain loop.
 Ties are broken by a sequence number: the same definition and input always run the same way.
 """
@@ -51,6 +57,9 @@ class VirtualClock:
 @dataclass(frozen=True)
 class Sleep:
     seconds: float
+    # A passive timer (an execution's TimeoutSeconds watchdog) never makes time pass by itself:
+    # it fires only when the clock gets there to reach other work, or is advanced.
+    passive: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,7 +111,8 @@ class Scheduler:
 
     def __init__(self, clock: VirtualClock) -> None:
         self.clock = clock
-        self._timers: list = []  # heap of (time, seq, task, value)
+        self._timers: list = []  # heap of active timers: (time, seq, task, value)
+        self._passive: list = []  # heap of passive timers: watchdogs, token timeouts, heartbeats
         self._ready: deque = deque()  # FIFO of (task, value) to resume at the current time
         self._seq = 0
         self._suspended: dict[Any, tuple[Task, Suspend, int]] = {}
@@ -129,7 +139,7 @@ class Scheduler:
         task, command, generation = entry
         self._suspended[key] = (task, command, generation + 1)
         if command.heartbeat is not None:
-            self._push(self.clock.now + command.heartbeat, task, ("heartbeat", key, generation + 1))
+            self._push(self.clock.now + command.heartbeat, task, ("heartbeat", key, generation + 1), passive=True)
         return True
 
     def is_suspended(self, key: Any) -> bool:
@@ -146,17 +156,22 @@ class Scheduler:
             pass
 
     # -- running -------------------------------------------------------------------------------
-    def _push(self, when: float, task: Task, value: Any) -> None:
+    def _push(self, when: float, task: Task, value: Any, passive: bool = False) -> None:
         self._seq += 1
-        heapq.heappush(self._timers, (when, self._seq, task, value))
+        heapq.heappush(self._passive if passive else self._timers, (when, self._seq, task, value))
+
+    @staticmethod
+    def _prune(heap: list) -> None:
+        # Timers of tasks that were cancelled or finished must not move the clock.
+        while heap and (heap[0][2].cancelled or heap[0][2].done):
+            heapq.heappop(heap)
 
     def run(self, until: Callable[[], bool] | None = None, *, deadline: float | None = None) -> None:
         """Run until ``until()`` is true or nothing can progress without the outside world.
 
-        Without a ``deadline``, time passes only for Sleeps: the timers of suspended tasks
-        (task-token timeouts, heartbeats) are left alone, so a waiting execution stays waiting
-        until it is resumed or the clock is advanced. With a ``deadline`` (see :meth:`advance`),
-        every timer up to it fires.
+        Without a ``deadline``, the clock moves only to reach active timers (Sleeps); passive
+        timers due on the way fire in order. With a ``deadline`` (see :meth:`advance`), every
+        timer up to it fires.
         """
         while True:
             while self._ready:
@@ -165,19 +180,20 @@ class Scheduler:
                     self._step(task, value)
                 if until is not None and until():
                     return
-            # Drop timers of tasks that were cancelled or finished: they must not move the clock.
-            while self._timers and (self._timers[0][2].cancelled or self._timers[0][2].done):
-                heapq.heappop(self._timers)
-            if not self._timers:
+            self._prune(self._timers)
+            self._prune(self._passive)
+            if deadline is None:
+                if not self._timers:
+                    return
+                horizon = self._timers[0][0]
+            else:
+                horizon = deadline
+            candidates = [heap for heap in (self._timers, self._passive) if heap and heap[0][0] <= horizon]
+            if not candidates:
                 return
-            when, _, task, value = self._timers[0]
-            external = isinstance(value, tuple) and bool(value) and value[0] in ("timeout", "heartbeat")
-            if deadline is None and external:
-                return
-            if deadline is not None and when > deadline:
-                return
-            heapq.heappop(self._timers)
-            if external:
+            heap = min(candidates, key=lambda h: h[0][:2])
+            when, _, task, value = heapq.heappop(heap)
+            if isinstance(value, tuple) and value and value[0] in ("timeout", "heartbeat"):
                 kind, key, generation = value
                 entry = self._suspended.get(key)
                 if entry is None or entry[0] is not task or (kind == "heartbeat" and entry[2] != generation):
@@ -190,7 +206,7 @@ class Scheduler:
 
     def pending_timers(self) -> int:
         """How many timers are still set (for tests and displays)."""
-        return sum(1 for t in self._timers if not (t[2].cancelled or t[2].done))
+        return sum(1 for t in self._timers + self._passive if not (t[2].cancelled or t[2].done))
 
     def advance(self, seconds: float) -> None:
         """Move the clock forward, firing every timer that falls due on the way."""
@@ -214,7 +230,7 @@ class Scheduler:
 
     def _handle(self, task: Task, command: Any) -> None:
         if isinstance(command, Sleep):
-            self._push(self.clock.now + max(0.0, command.seconds), task, None)
+            self._push(self.clock.now + max(0.0, command.seconds), task, None, passive=command.passive)
         elif isinstance(command, Join):
             pending = [t for t in command.tasks if not t.done]
             join = _Join(task, command.tasks, len(pending), command.fail_fast)
@@ -228,9 +244,9 @@ class Scheduler:
         elif isinstance(command, Suspend):
             self._suspended[command.key] = (task, command, 0)
             if command.timeout is not None:
-                self._push(self.clock.now + command.timeout, task, ("timeout", command.key, 0))
+                self._push(self.clock.now + command.timeout, task, ("timeout", command.key, 0), passive=True)
             if command.heartbeat is not None:
-                self._push(self.clock.now + command.heartbeat, task, ("heartbeat", command.key, 0))
+                self._push(self.clock.now + command.heartbeat, task, ("heartbeat", command.key, 0), passive=True)
         else:
             raise TypeError(f"a scheduled generator yielded {command!r}")
 

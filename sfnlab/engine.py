@@ -149,6 +149,7 @@ class Execution:
         self.redrive_count = 0
         self.redrive_time: float | None = None
         self._redriven: dict | None = None
+        self.on_finish: list[Callable[["Execution"], None]] = []  # called once the execution ends
         self._tasks: list[Task] = []
         self._main: Task | None = None
         self._context_base = {
@@ -289,6 +290,8 @@ class Execution:
         for record in self.records:
             if record["status"] == "RUNNING":
                 record["status"] = "ABORTED"
+        for callback in list(self.on_finish):
+            callback(self)
 
     def _main_line(self, resume: dict | None = None) -> Generator:
         """The execution's top line of control; ``resume`` restarts it at a failed state (redrive)."""
@@ -324,7 +327,7 @@ class Execution:
         self._finish("SUCCEEDED", output=output)
 
     def _watchdog(self, seconds: float) -> Generator:
-        yield Sleep(seconds)
+        yield Sleep(seconds, passive=True)
         if not self.done:
             self._cancel_all()
             self.history.add("ExecutionTimedOut", self.history.events[-1]["id"], {"error": "States.Timeout"}, final=True)
@@ -416,13 +419,17 @@ class Execution:
         states.update(extra)
         return Environment(states, scope.variables, self.runtime.random, self.runtime.clock.now)
 
-    def _input(self, state: d.State, raw: Any, scope: Scope) -> Any:
-        path = state.input_path
+    @staticmethod
+    def _select(path: Path | None, value: Any, scope: Scope) -> Any:
+        """InputPath / OutputPath: null gives {}, ``$`` the value itself, else what the path selects."""
         if path is None:
             return {}
         if not path.steps and path.root == "input":
-            return raw
-        return path.get(Scope(raw, scope.context, scope.variables))
+            return value
+        return path.get(Scope(value, scope.context, scope.variables))
+
+    def _input(self, state: d.State, raw: Any, scope: Scope) -> Any:
+        return self._select(state.input_path, raw, scope)
 
     def _recorded_input(self, state: d.State, raw: Any, scope: Scope, frame: Frame) -> Any:
         value = self._input(state, raw, scope)
@@ -431,12 +438,7 @@ class Execution:
         return value
 
     def _apply_output(self, state: d.State, value: Any, scope: Scope) -> Any:
-        path = state.output_path
-        if path is None:
-            return {}
-        if not path.steps and path.root == "input":
-            return value
-        return path.get(Scope(value, scope.context, scope.variables))
+        return self._select(state.output_path, value, scope)
 
     def _apply_result_path(self, path: Path | None, raw: Any, result: Any) -> Any:
         if path is None:
@@ -671,7 +673,7 @@ class Execution:
     def _catch_output(self, state: d._Handles, catcher: d.Catcher, raw: Any, failure: StatesError,
                       frame: Frame) -> Any:
         error_output = {"Error": failure.error, "Cause": failure.cause}
-        if failure.cause is None:
+        if failure.cause is None and failure.error is not None:
             error_output = {"Error": failure.error}
         scope = self._scope(raw, state, self.runtime.clock.now, frame)
         if state.is_jsonata:
@@ -688,7 +690,7 @@ class Execution:
         callback = state.resource.endswith(".waitForTaskToken")
 
         def attempt(retry_count: int) -> Generator:
-            token = self._task_token() if callback else None
+            token = self.task_token() if callback else None
             scope = self._scope(raw, state, self.runtime.clock.now, frame, retry_count, token)
             value = self._effective_input(state, raw, scope, frame)
             if self.test_mode is not None and self.test_mode.has_mock:
@@ -706,8 +708,8 @@ class Execution:
             raise StatesError(*test.mock_error)
         return test.mock_result
 
-    def _task_token(self) -> str:
-        """An opaque, unique task token (seeded, so runs repeat)."""
+    def task_token(self) -> str:
+        """A new opaque, unique task token (seeded, so runs repeat)."""
         bits = self.runtime.random.getrandbits(384)
         return base64.urlsafe_b64encode(bits.to_bytes(48, "big")).decode().rstrip("=")
 
@@ -914,10 +916,6 @@ class Execution:
 class _FailState(StatesError):
     """The error of a Fail state (its Error may be absent: then there is no error name)."""
 
-    def __init__(self, error: str | None, cause: str | None) -> None:
-        super().__init__(error, cause)
-        self.error = error  # type: ignore[assignment]
-
 
 def _fail_record(record: dict, failure: StatesError, now: float) -> None:
     if record["status"] in ("RUNNING",):
@@ -1019,10 +1017,16 @@ _HANDLERS: dict[str, Callable] = {
 _WAITING = frozenset({"Task", "Wait", "Parallel", "Map"})
 
 
-def start(machine: d.Machine, runtime: Runtime, info: ExecutionInfo, input_value: Any, input_text: str) -> Execution:
-    """Start ``machine`` with ``input_value``; run until it ends or waits on the outside."""
+def start(machine: d.Machine, runtime: Runtime, info: ExecutionInfo, input_value: Any, input_text: str, *,
+          run: bool = True) -> Execution:
+    """Start ``machine`` with ``input_value``.
+
+    With ``run`` (the default) the scheduler runs until the execution ends or waits on the outside;
+    without it the execution is only scheduled (a nested start from inside another execution).
+    """
     execution = Execution(machine, runtime, info, input_value, input_text)
     execution._main = execution._spawn(execution._main_line(), info.name)
     execution._start_watchdog()
-    runtime.scheduler.run(until=lambda: execution.done)
+    if run:
+        runtime.scheduler.run(until=lambda: execution.done)
     return execution

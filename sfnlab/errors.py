@@ -87,9 +87,9 @@ class StatesError(SfnlabError):
     name: ClassVar[str | None] = None
 
     def __init__(self, error: str | None = None, cause: str | None = None) -> None:
-        self.error = error if error is not None else (self.name or "States.Runtime")
+        self.error = error if error is not None else self.name
         self.cause = cause
-        super().__init__(f"{self.error}: {cause}" if cause else self.error)
+        super().__init__(f"{self.error}: {cause}" if cause else str(self.error))
 
     @staticmethod
     def of(error: str, cause: str | None = None) -> "StatesError":
@@ -133,7 +133,7 @@ PREDEFINED_ERRORS = frozenset(_PREDEFINED) | {"States.ALL"}
 _NOT_MATCHED_BY_ALL = frozenset({"States.Runtime"})
 
 
-def matches(error_equals: Iterable[str], error: str) -> bool:
+def matches(error_equals: Iterable[str], error: str | None) -> bool:
     """Whether a Retrier's or Catcher's ``ErrorEquals`` matches ``error``.
 
     ``States.ALL`` matches every error but States.Runtime; ``States.TaskFailed`` matches any
@@ -142,6 +142,8 @@ def matches(error_equals: Iterable[str], error: str) -> bool:
     """
     if error in _NOT_MATCHED_BY_ALL:
         return False
+    if error is None:  # a failure without a name (SendTaskFailure with no error): only States.ALL
+        return "States.ALL" in error_equals
     for name in error_equals:
         if name == error:
             return True

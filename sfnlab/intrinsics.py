@@ -42,6 +42,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Callable, Union
 
+from ._json import json_type as _json_type
 from .errors import StatesError
 from .paths import Path, Scope, compile_path
 
@@ -362,20 +363,6 @@ def _java_double(x: float) -> str:
     return f"{'-' if x < 0 else ''}{ds[0]}.{ds[1:] or '0'}E{power}"
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    raise TypeError(f"not a JSON value: {value!r}")
 
 
 def _number_text(value: int | float) -> str:

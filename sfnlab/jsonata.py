@@ -28,6 +28,7 @@ import jsonata as _jsonata
 from jsonata.jexception import JException
 from jsonata.utils import Utils
 
+from ._json import json_type
 from .errors import StatesError
 
 __all__ = ["is_expression", "compile_jsonata", "JsonataTemplate", "JsonataExpression", "evaluation_error"]
@@ -355,19 +356,6 @@ def _is_int(value: Any) -> bool:
     return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
 
 
-def json_type(value: Any) -> str:
-    """AWS's name of a JSON value's type, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 __all__ += ["Environment", "json_type"]

@@ -227,7 +227,8 @@ def _run_lambda_arn(execution, state, value, frame, timeout, heartbeat) -> Gener
     frame.prev = history.add("LambdaFunctionScheduled", frame.prev, details)
     frame.prev = history.add("LambdaFunctionStarted", frame.prev)
     try:
-        payload, _ = _invoke(execution, state.resource, value)
+        mocked = _mocked(execution, state)
+        payload = mocks_apply(mocked) if mocked is not None else _invoke(execution, state.resource, value)[0]
         check_result_size(payload, state.resource)
     except StatesError as failure:
         frame.prev = history.add("LambdaFunctionFailed", frame.prev, _failure_details(failure))
@@ -253,18 +254,37 @@ def _run_lambda_invoke(execution, state, value, frame, timeout, heartbeat) -> Ge
         if not isinstance(value, dict) or "FunctionName" not in value:
             raise StatesError("States.Runtime", "The field 'FunctionName' is required for the resource "
                                                 f"'{state.resource}'")
-        payload, request_id = _invoke(execution, value["FunctionName"], _invoke_event(value.get("Payload")), compact=True)
-        check_result_size(payload, "lambda")
+        mocked = _mocked(execution, state)
+        if mocked is not None:
+            result = mocks_apply(mocked)  # Step Functions Local mocks give the whole Invoke response
+        else:
+            payload, request_id = _invoke(execution, value["FunctionName"], _invoke_event(value.get("Payload")),
+                                          compact=True)
+            check_result_size(payload, "lambda")
     except StatesError as failure:
         if failure.error == "States.Runtime":
             raise
         frame.prev = history.add("TaskFailed", frame.prev, {**_failure_details(failure), **base})
         raise
-    result = _invoke_response(payload, request_id, _http_date(runtime.clock.now))
+    if mocked is None:
+        result = _invoke_response(payload, request_id, _http_date(runtime.clock.now))
     frame.prev = history.add("TaskSucceeded", frame.prev,
                              {"output": to_json(result), "outputDetails": {"truncated": False}, **base})
     return result
     yield  # pragma: no cover
+
+
+def _mocked(execution: "Execution", state: "TaskState") -> dict | None:
+    """The Step Functions Local mocked response for this call of ``state``, if any."""
+    from . import mocks
+
+    return mocks.next_response(execution, state)
+
+
+def mocks_apply(step: dict) -> Any:
+    from . import mocks
+
+    return mocks.apply(step)
 
 
 def check_result_size(result: Any, resource_name: str) -> None:

@@ -163,9 +163,9 @@ def test_unknown_and_unimplemented_operations_answer_aws_errors(sfn: Any) -> Non
     status, body = sfn.sfnlab.respond("FlyToTheMoon", {})
     assert status == 400 and body == {"__type": "com.amazon.coral.service#UnknownOperationException"}
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
-        sfn.create_activity(name="worker")
+        sfn.list_state_machine_versions(stateMachineArn="arn:aws:states:us-east-1:123456789012:stateMachine:x")
     code, message = error_of(excinfo)
-    assert code == "UnsupportedOperation" and "CreateActivity" in message
+    assert code == "UnsupportedOperation" and "ListStateMachineVersions" in message
 
 
 def test_test_state_is_delegated_or_refused_clearly(sfn: Any) -> None:

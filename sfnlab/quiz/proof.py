@@ -143,11 +143,15 @@ def observe(result: ProofResult, proof: Mapping[str, Any]) -> Any:
     if check == "path":
         return [name for _, name in _entered(ex.events)]
     if check == "next_state":
-        names = [name for _, name in _entered(ex.events)]
-        if proof["state"] not in names:
-            return None
-        i = names.index(proof["state"])
-        return names[i + 1] if i + 1 < len(names) else None
+        # The first state entered after ``state`` exited (states inside a Parallel/Map are skipped).
+        exited = None
+        for i, e in enumerate(ex.events):
+            details = next((v for k, v in e.items() if k.endswith("EventDetails")), {}) or {}
+            if exited is None and e["type"].endswith("StateExited") and details.get("name") == proof["state"]:
+                exited = i
+            elif exited is not None and e["type"].endswith("StateEntered"):
+                return details.get("name")
+        return None
     if check in ("retry_delays", "attempts"):
         scheduled = _scheduled(_segment(ex.events, proof["state"]))
         if check == "attempts":

@@ -1,0 +1,288 @@
+"""AWS service calls through boto3: optimized integrations and ``aws-sdk:<service>:<action>``.
+
+Optimized integrations (AWS guide, "Integrating optimized services"):
+
+* ``dynamodb:getItem|putItem|updateItem|deleteItem``, ``sns:publish``, ``sqs:sendMessage``:
+  Parameters are the API's request (PascalCase); a JSON ``MessageBody`` / ``Message`` is sent as
+  its JSON text. The result is the API's answer plus ``SdkHttpMetadata`` and
+  ``SdkResponseMetadata``, as AWS's Java SDK v1 returns it. Errors are ``<Service>.<Exception>``
+  (``DynamoDB.ConditionalCheckFailedException``, ``SQS.QueueDoesNotExistException``,
+  ``SNS.NotFoundException``), or ``<Service>.Amazon<Service>Exception`` for an error the service
+  model does not name, with AWS's cause text ``"<message> (Service: ...; Status Code: ...;
+  Error Code: ...; Request ID: ...; Proxy: null)"``.
+* ``events:putEvents``: a JSON ``Detail`` is sent as text; the result is ``{Entries,
+  FailedEntryCount}``; a failed entry fails the task with ``EventBridge.FailedEntry`` whose cause
+  is that result.
+
+AWS SDK integrations (AWS guide, "AWS SDK service integrations"): any boto3 operation; the error
+is ``<ServiceName>.<ErrorName>Exception`` in PascalCase (``S3.NoSuchKeyException``,
+``DynamoDb.ResourceNotFoundException``), the result the API's answer without metadata.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from datetime import datetime, timezone
+from email.utils import formatdate
+from typing import Any
+
+from ..errors import StatesError
+from ..history import to_json
+
+__all__ = ["call", "sdk_error_prefix"]
+
+# Optimized integrations: (service, api) -> (boto3 service, operation)
+_OPTIMIZED = {
+    ("dynamodb", "getItem"): ("dynamodb", "GetItem"),
+    ("dynamodb", "putItem"): ("dynamodb", "PutItem"),
+    ("dynamodb", "updateItem"): ("dynamodb", "UpdateItem"),
+    ("dynamodb", "deleteItem"): ("dynamodb", "DeleteItem"),
+    ("sns", "publish"): ("sns", "Publish"),
+    ("sqs", "sendMessage"): ("sqs", "SendMessage"),
+    ("events", "putEvents"): ("events", "PutEvents"),
+}
+# How AWS's Java SDK v1 names each service: error prefix, generic exception, "Service:" in causes.
+_V1 = {
+    "dynamodb": ("DynamoDB", "AmazonDynamoDBException", "AmazonDynamoDBv2"),
+    "sns": ("SNS", "AmazonSNSException", "AmazonSNS"),
+    "sqs": ("SQS", "AmazonSQSException", "AmazonSQS"),
+    "events": ("EventBridge", "EventBridgeException", "AmazonEventBridge"),
+}
+# aws-sdk service names that differ from boto3's.
+_SDK_SERVICES = {"sfn": "stepfunctions", "eventbridge": "events", "cloudwatchlogs": "logs", "apigateway": "apigateway"}
+# Java SDK v2 client names where PascalCase of boto3's service id is not enough.
+_V2_NAMES = {"dynamodb": "DynamoDb", "stepfunctions": "Sfn", "events": "EventBridge", "secretsmanager": "SecretsManager"}
+
+
+def call(execution, service: str, api: str, params: Any) -> Any:
+    """Run one request-response call; raise StatesError as AWS would name the failure."""
+    if not isinstance(params, dict):
+        params = {}
+    if service == "aws-sdk":
+        sdk_service, _, action = api.partition(":")
+        return _call_sdk(execution, sdk_service, action, params)
+    target = _OPTIMIZED.get((service, api))
+    if target is None:
+        raise StatesError("States.Runtime", f"The resource provided arn:aws:states:::{service}:{api} is not recognized. "
+                                            "The value is not a valid resource ARN, or the resource is not available "
+                                            "in this region.")
+    boto_service, operation = target
+    request = _optimized_request(service, api, params)
+    client = _services(execution).client(boto_service, validate=False)
+    answer, raw = _send(client, operation, request, lambda exc: _v1_error(service, exc))
+    if service == "events":
+        result = _plain(answer)
+        if result.get("FailedEntryCount"):
+            raise StatesError("EventBridge.FailedEntry", to_json(result))
+        return result
+    return _with_metadata(execution, boto_service, _plain(answer), raw, operation)
+
+
+def _services(execution) -> Any:
+    runtime = execution.runtime
+    found = getattr(runtime, "services", None)
+    if found is None:
+        from ..services import Services
+
+        found = runtime.services = Services(runtime.region, runtime.account)
+    return found
+
+
+def _optimized_request(service: str, api: str, params: dict) -> dict:
+    request = dict(params)
+    if service == "sqs" and "MessageBody" in request and not isinstance(request["MessageBody"], str):
+        request["MessageBody"] = to_json(request["MessageBody"])
+    if service == "sns" and "Message" in request and not isinstance(request["Message"], str):
+        request["Message"] = to_json(request["Message"])
+    if service == "events" and isinstance(request.get("Entries"), list):
+        request["Entries"] = [
+            {**e, "Detail": to_json(e["Detail"])} if isinstance(e, dict) and "Detail" in e
+            and not isinstance(e["Detail"], str) else e for e in request["Entries"]]
+    return request
+
+
+def _send(client, operation: str, request: dict, name_error) -> tuple[dict, dict]:
+    """Call ``operation``; returns (parsed answer, raw HTTP facts)."""
+    from botocore.exceptions import ClientError, ParamValidationError
+
+    method = getattr(client, _snake(client, operation))
+    try:
+        answer = method(**request)
+    except ClientError as exc:
+        exc.sfnlab_service_model = client.meta.service_model
+        raise name_error(exc) from None
+    except ParamValidationError as exc:
+        raise StatesError("States.Runtime", str(exc)) from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        # A request botocore cannot even serialise (e.g. a null member): the service refuses it.
+        refused = ClientError({"Error": {"Code": "ValidationException", "Message": f"1 validation error detected: {exc}"},
+                               "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": ""}}, operation)
+        refused.sfnlab_service_model = client.meta.service_model
+        raise name_error(refused) from None
+    return answer, {}
+
+
+def _snake(client, operation: str) -> str:
+    from botocore import xform_name
+
+    return xform_name(operation)
+
+
+def _exception_name(shape: str) -> str:
+    return shape if shape.endswith("Exception") else shape + "Exception"
+
+
+def _v1_error(service: str, exc) -> StatesError:
+    prefix, generic, cause_service = _V1[service]
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", "")).rpartition(".")[2] or "Unknown"
+    message = error.get("Message", "")
+    shape = _shape_from_model(exc, code)
+    name = f"{prefix}.{_exception_name(shape)}" if shape else f"{prefix}.{generic}"
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
+    request_id = exc.response.get("ResponseMetadata", {}).get("RequestId", "")
+    wire_code = "NotFound" if shape == "NotFoundException" and service == "sns" else code
+    cause = (f"{message} (Service: {cause_service}; Status Code: {status}; Error Code: {wire_code}; "
+             f"Request ID: {request_id}; Proxy: null)")
+    return StatesError(name, cause)
+
+
+def _shape_from_model(exc, code: str) -> str | None:
+    """The modelled error shape behind an error answer (botocore's model names them)."""
+    model = getattr(exc, "sfnlab_service_model", None)
+    if model is None:
+        return None
+    error = exc.response.get("Error", {})
+    wanted = {code, str(error.get("Code", "")), str(error.get("QueryErrorCode", ""))} - {""}
+    for shape in model.error_shapes:
+        if shape.name in wanted or (shape.metadata.get("error") or {}).get("code") in wanted:
+            return shape.name
+    return None
+
+
+def sdk_error_prefix(boto_service: str, service_id: str) -> str:
+    """The Java SDK v2 client name AWS uses as the error prefix of an aws-sdk integration."""
+    if boto_service in _V2_NAMES:
+        return _V2_NAMES[boto_service]
+    words = service_id.replace("-", " ").split()
+    return "".join(w if not w.isupper() or len(w) <= 2 else w.capitalize() for w in words)
+
+
+def _call_sdk(execution, sdk_service: str, action: str, params: dict) -> Any:
+    boto_service = _SDK_SERVICES.get(sdk_service, sdk_service)
+    try:
+        client = _services(execution).client(boto_service, validate=False)
+    except Exception:  # noqa: BLE001 - an unknown service name
+        raise StatesError("States.Runtime", f"The resource provided arn:aws:states:::aws-sdk:{sdk_service}:{action} "
+                                            "is not recognized.") from None
+    model = client.meta.service_model
+    operation = next((op for op in model.operation_names if op.lower() == action.lower()), None)
+    if operation is None:
+        raise StatesError("States.Runtime", f"The resource provided arn:aws:states:::aws-sdk:{sdk_service}:{action} "
+                                            "is not recognized.")
+    prefix = sdk_error_prefix(boto_service, model.service_id)
+    request = _sdk_request(model.operation_model(operation), params)
+
+    def name_error(exc) -> StatesError:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "")).rpartition(".")[2] or "Unknown"
+        shape = _shape_from_model(exc, code)
+        name = f"{prefix}.{_exception_name(shape)}" if shape else f"{prefix}.{prefix}Exception"
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
+        request_id = exc.response.get("ResponseMetadata", {}).get("RequestId", "")
+        message = error.get("Message") or code
+        return StatesError(name, f"{message} (Service: {prefix}, Status Code: {status}, Request ID: {request_id}) "
+                                 "(SDK Attempt Count: 1)")
+
+    answer, _ = _send(client, operation, request, name_error)
+    return _plain(answer)
+
+
+def _sdk_request(operation_model, params: dict) -> dict:
+    """Blob members given as text are sent as their UTF-8 bytes; JSON objects as JSON text."""
+    shape = operation_model.input_shape
+    if shape is None:
+        return dict(params)
+    out = {}
+    for key, value in params.items():
+        member = shape.members.get(key)
+        if member is not None and member.type_name == "blob" and not isinstance(value, (bytes, str)):
+            value = to_json(value)
+        elif member is not None and member.type_name == "string" and isinstance(value, (dict, list)):
+            value = to_json(value)
+        out[key] = value
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """A boto3 answer as JSON: no ResponseMetadata, datetimes as ISO text, bodies as text."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k != "ResponseMetadata"}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return base64.b64encode(bytes(value)).decode()
+    if hasattr(value, "read"):  # a StreamingBody (S3 GetObject's Body)
+        return _plain(value.read())
+    return value
+
+
+def _wire_length(service: str, operation: str, answer: dict, request_id: str, raw: dict) -> int:
+    """The Content-Length AWS would send: its JSON or XML body for this answer."""
+    if service == "sns" and operation == "Publish":
+        body = ('<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">\n  <PublishResult>\n'
+                f"    <MessageId>{answer.get('MessageId', '')}</MessageId>\n")
+        if "SequenceNumber" in answer:
+            body += f"    <SequenceNumber>{answer['SequenceNumber']}</SequenceNumber>\n"
+        body += (f"  </PublishResult>\n  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n"
+                 "  </ResponseMetadata>\n</PublishResponse>\n")
+        return len(body.encode())
+    return len(json.dumps(answer, separators=(",", ":")).encode())
+
+
+def _with_metadata(execution, service: str, answer: dict, raw: dict, operation: str) -> dict:
+    """Add ``SdkHttpMetadata`` / ``SdkResponseMetadata`` as the optimized integrations return them."""
+    request_id = _request_id(execution)
+    length = str(_wire_length(service, operation, answer, request_id, raw))
+    date = formatdate(execution.runtime.clock.now, usegmt=True)
+    content_type = "text/xml" if service == "sns" else "application/x-amz-json-1.0"
+    if service == "dynamodb":
+        crc = str(zlib.crc32(json.dumps(answer, separators=(",", ":")).encode()))
+        all_headers = {"Server": ["Server"], "Connection": ["keep-alive"], "x-amzn-RequestId": [request_id],
+                       "x-amz-crc32": [crc], "Content-Length": [length], "Date": [date],
+                       "Content-Type": [content_type]}
+    else:
+        all_headers = {"x-amzn-RequestId": [request_id], "connection": ["keep-alive"], "Content-Length": [length],
+                       "Date": [date], "Content-Type": [content_type]}
+    return {
+        **answer,
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": all_headers,
+            "HttpHeaders": {k: v[0] for k, v in all_headers.items()},
+            "HttpStatusCode": 200,
+        },
+        "SdkResponseMetadata": {"RequestId": request_id},
+    }
+
+
+def with_metadata(execution, service: str, answer: dict) -> dict:
+    """The metadata wrapping for answers made in-process (``states:startExecution``)."""
+    return _with_metadata(execution, service, answer, {}, "")
+
+
+def _request_id(execution) -> str:
+    """A request id from a seeded stream of its own (so States.UUID values do not shift)."""
+    import random
+    import uuid
+
+    runtime = execution.runtime
+    rng = getattr(runtime, "integration_ids", None)
+    if rng is None:
+        rng = runtime.integration_ids = random.Random(f"sfnlab-integrations-{runtime.seed}")
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
