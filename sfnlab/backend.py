@@ -40,7 +40,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import engine
+from . import distributed, engine
 from .definition import Machine, load
 from .errors import DefinitionError, Diagnostic
 
@@ -55,9 +55,6 @@ RUNNING = "RUNNING"
 _DEFAULT_PAGE = 100  # maxResults 0 or absent means the default page size
 _DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
 _DEFAULT_TRACING = {"enabled": False}
-_REDRIVE_LAUNCH = 1700006400.0  # 2023-11-15T00:00:00Z: executions started earlier cannot be redriven
-_REDRIVE_WINDOW = 14 * 24 * 3600.0
-_MAX_DURATION = 365 * 24 * 3600.0
 _MAX_TAGS = 50  # tags per resource (AWS quota)
 _EXPRESS_LIMIT = 300.0  # seconds: the longest an Express execution may run
 
@@ -797,21 +794,23 @@ class Backend:
             out["cause"] = run.cause
         if record.trace_header is not None:
             out["traceHeader"] = record.trace_header
-        out["redriveCount"] = 0
+        out["redriveCount"] = run.redrive_count
+        if run.redrive_time is not None:
+            out["redriveDate"] = _date(run.redrive_time)
         return out
 
     def _redrive_status(self, record: _Execution) -> tuple[str, str | None]:
-        run = record.run
-        if run.status in (RUNNING, "SUCCEEDED"):
-            return "NOT_REDRIVABLE", f"Execution is {run.status} and cannot be redriven"
-        if run.start_time < _REDRIVE_LAUNCH:
-            return "NOT_REDRIVABLE", "Execution was started before the launch of RedriveExecution"
-        now = self.runtime.clock.now
-        if now >= run.start_time + _MAX_DURATION:
-            return "NOT_REDRIVABLE", "Execution has exceeded the max execution time"
-        if run.stop_time is not None and now >= run.stop_time + _REDRIVE_WINDOW:
-            return "NOT_REDRIVABLE", "Execution redrivable period exceeded"
-        return "REDRIVABLE", None
+        return record.run.redrive_status()
+
+    def redrive_execution(self, params: dict) -> dict:
+        record = self._execution(params["executionArn"])
+        if record.machine.type == EXPRESS:
+            raise ApiError("ExecutionNotRedrivable", "Execution is an EXPRESS execution and cannot be redriven")
+        try:
+            record.run.redrive()
+        except ValueError as exc:
+            raise ApiError("ExecutionNotRedrivable", f"Execution {record.arn} is not redrivable. Reason: {exc}") from None
+        return {"redriveDate": _date(record.run.redrive_time)}
 
     def describe_execution(self, params: dict) -> dict:
         record = self._execution(params["executionArn"])
@@ -824,7 +823,7 @@ class Backend:
 
     def list_executions(self, params: dict) -> dict:
         if "mapRunArn" in params:
-            raise ApiError("ResourceNotFound", f"Resource not found: '{params['mapRunArn']}'")
+            return self._map_run_executions(params)
         if "stateMachineArn" not in params:
             raise ApiError("ValidationException", "Must provide a StateMachine ARN or MapRun ARN",
                            namespace=_CORAL_VALIDATE)
@@ -840,7 +839,9 @@ class Backend:
             reverse=True,
         )
         if params.get("redriveFilter") == "REDRIVEN":
-            found = []  # nothing is ever redriven here
+            found = [r for r in found if r.run.redrive_count > 0]
+        elif params.get("redriveFilter") == "NOT_REDRIVEN":
+            found = [r for r in found if r.run.redrive_count == 0]
         if after is not None:
             found = [r for r in found if r.seq < after]
         size = self._page_size(params)
@@ -856,12 +857,32 @@ class Backend:
             }
             if r.run.stop_time is not None:
                 item["stopDate"] = _date(r.run.stop_time)
-            item["redriveCount"] = 0
+            item["redriveCount"] = r.run.redrive_count
+            if r.run.redrive_time is not None:
+                item["redriveDate"] = _date(r.run.redrive_time)
             items.append(item)
         out: dict[str, Any] = {"executions": items}
         if more:
             out["nextToken"] = _make_token("ListExecutions", sm.arn, page[-1].seq)
         return out
+
+    def _map_run_executions(self, params: dict) -> dict:
+        """ListExecutions(mapRunArn=...): the child executions of a Distributed Map run."""
+        run = distributed.map_runs(self.runtime).get(params["mapRunArn"])
+        if run is None:
+            raise ApiError("ResourceNotFound", f"Resource not found: '{params['mapRunArn']}'")
+        wanted = params.get("statusFilter")
+        items = []
+        for child in reversed(run.executions):
+            if wanted is not None and child.status != wanted:
+                continue
+            item = {"executionArn": child.info.arn, "stateMachineArn": child.info.state_machine_arn,
+                    "name": child.info.name, "status": child.status, "startDate": _date(child.start_time),
+                    "mapRunArn": run.arn, "redriveCount": 0}
+            if child.stop_time is not None:
+                item["stopDate"] = _date(child.stop_time)
+            items.append(item)
+        return {"executions": items[: self._page_size(params)]}
 
     def stop_execution(self, params: dict) -> dict:
         record = self._execution(params["executionArn"])
@@ -1068,6 +1089,7 @@ _OPERATIONS: dict[str, Callable[[Backend, dict], dict]] = {
     "StartSyncExecution": Backend.start_sync_execution,
     "DescribeExecution": Backend.describe_execution,
     "ListExecutions": Backend.list_executions,
+    "RedriveExecution": Backend.redrive_execution,
     "StopExecution": Backend.stop_execution,
     "GetExecutionHistory": Backend.get_execution_history,
     "ValidateStateMachineDefinition": Backend.validate_state_machine_definition,

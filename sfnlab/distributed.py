@@ -48,6 +48,10 @@ class MapRun:
     counts: dict = field(default_factory=lambda: {"pending": 0, "running": 0, "succeeded": 0, "failed": 0,
                                                    "timedOut": 0, "aborted": 0, "total": 0,
                                                    "resultsWritten": 0})
+    # The child executions, for ListExecutions(mapRunArn=...). Only the first KEEP_CHILDREN are kept
+    # in full, so that a run over 100,000 items stays small in memory; counts cover them all.
+    executions: list = field(default_factory=list)
+    KEEP_CHILDREN = 1000
 
     def describe(self) -> dict:
         out = {
@@ -236,13 +240,13 @@ def _map_run_arn(execution, state) -> str:
     return f"{machine}/{label}:{run_id}"
 
 
-def start_map_run(execution, state, frame, length: int) -> MapRun:
-    """Create the Map Run and record ``MapRunStarted`` (to be called after ``MapStateStarted``).
-
-    TODO(engine): call this from the engine's Map state (Distributed mode), and
-    :func:`finish_map_run` before ``MapStateSucceeded`` / ``MapStateFailed``.
-    """
+def start_map_run(execution, state, frame, length: int, max_concurrency: int = 0,
+                  tolerance: tuple[int, float] | None = None) -> MapRun:
+    """Create the Map Run and record ``MapRunStarted`` (the engine calls it after ``MapStateStarted``)."""
     run = MapRun(_map_run_arn(execution, state), execution.info.arn, execution.runtime.clock.now)
+    run.max_concurrency = max_concurrency
+    if tolerance is not None:
+        run.tolerated_count, run.tolerated_percentage = tolerance
     run.counts["total"] = length
     run.counts["pending"] = length
     map_runs(execution.runtime)[run.arn] = run
@@ -250,9 +254,41 @@ def start_map_run(execution, state, frame, length: int) -> MapRun:
     return run
 
 
-def finish_map_run(execution, run: MapRun, frame, succeeded: int, failed: int, error: StatesError | None) -> None:
+def child_execution(execution, state, run: MapRun, index: int, value: Any):
+    """The child workflow execution of one item (or batch) of a Distributed Map."""
+    from .engine import Execution, ExecutionInfo
+
+    run_name, run_id = run.arn.split(":mapRun:", 1)[1].split(":", 1)
+    name = str(uuid.UUID(int=execution.runtime.random.getrandbits(128), version=4))
+    execution_type = (state.execution_type or "STANDARD").upper()
+    prefix = run.arn.split(":mapRun:", 1)[0]
+    kind = "express" if execution_type == "EXPRESS" else "execution"
+    info = ExecutionInfo(
+        arn=f"{prefix}:{kind}:{run_name}:{name}",
+        name=name,
+        state_machine_arn=f"{prefix}:stateMachine:{run_name}",
+        state_machine_name=run_name,
+        role_arn=execution.info.role_arn,
+        type=execution_type,
+    )
+    child = Execution(execution.machine, execution.runtime, info, value, to_json(value))
+    child.map_run_arn = run.arn
+    run.counts["pending"] -= 1
+    run.counts["running"] += 1
+    return child
+
+
+def child_finished(run: MapRun, child) -> None:
+    run.counts["running"] -= 1
+    run.counts["succeeded" if child.status == "SUCCEEDED" else "failed"] += 1
+    if len(run.executions) < run.KEEP_CHILDREN:
+        run.executions.append(child)
+
+
+def finish_map_run(execution, run: MapRun, frame, error: StatesError | None) -> None:
+    """Record ``MapRunSucceeded`` or ``MapRunFailed`` (before ``MapStateSucceeded/Failed``)."""
     run.stop = execution.runtime.clock.now
-    run.counts.update(pending=0, running=0, succeeded=succeeded, failed=failed)
+    run.counts.update(pending=0, running=0)
     if error is None:
         run.status = "SUCCEEDED"
         frame.prev = execution.history.add("MapRunSucceeded", frame.prev)
@@ -274,8 +310,10 @@ def write_results(execution, state, results: list, value: Any, raw: Any, scope, 
     writer = dict(state.result_writer or {})
     params = _evaluate(execution, state, writer.get("Arguments", writer.get("Parameters")), value, raw, scope,
                        "Arguments") or {}
-    run = MapRun(_map_run_arn(execution, state), execution.info.arn, execution.runtime.clock.now)
+    run = frame.record.get("map_run") or MapRun(_map_run_arn(execution, state), execution.info.arn,
+                                                execution.runtime.clock.now)
     map_runs(execution.runtime)[run.arn] = run
+    statuses = frame.record.get("iteration_status") or []
     bucket = params.get("Bucket")
     prefix = str(params.get("Prefix", "")).rstrip("/")
     run_id = run.arn.rsplit(":", 1)[1]
@@ -291,7 +329,8 @@ def write_results(execution, state, results: list, value: Any, raw: Any, scope, 
             "StartDate": now, "StateMachineArn": run.arn, "StopDate": now, "RedriveCount": 0,
             "RedriveStatus": "NOT_REDRIVABLE",
         }
-        if _is_failure(result):
+        failed_item = statuses[index] == "FAILED" if index < len(statuses) and statuses[index] else _is_failure(result)
+        if failed_item:
             record.update(Status="FAILED", Error=result.get("Error"), Cause=result.get("Cause"),
                           RedriveStatusReason="Execution is FAILED and cannot be redriven")
             failed.append(record)
@@ -315,8 +354,6 @@ def write_results(execution, state, results: list, value: Any, raw: Any, scope, 
     except ClientError as exc:
         error = exc.response.get("Error", {})
         raise StatesError("States.ResultWriterFailed", str(error.get("Message") or error.get("Code"))) from None
-    run.stop = now
-    run.status = "SUCCEEDED"
-    run.counts.update(total=len(results), succeeded=len(succeeded), failed=len(failed), resultsWritten=len(results))
+    run.counts.update(resultsWritten=len(results))
     return {"MapRunArn": run.arn, "ResultWriterDetails": {"Bucket": bucket, "Key": f"{base}/manifest.json"}}
     yield  # pragma: no cover

@@ -39,6 +39,7 @@ __all__ = ["Runtime", "ExecutionInfo", "Execution", "start", "PAYLOAD_LIMIT", "T
 
 PAYLOAD_LIMIT = 256 * 1024  # bytes of UTF-8 JSON: state input/output, task results, execution I/O
 EXPRESS_MAX_SECONDS = 5 * 60
+REDRIVE_LAUNCH = 1_700_006_400.0  # 2023-11-15: executions started before RedriveExecution existed
 STANDARD_MAX_SECONDS = 365 * 24 * 3600
 WAIT_LIMIT = 99_999_999  # seconds; a longer Wait fails with "Wait state delay is too long."
 
@@ -191,17 +192,18 @@ class Execution:
     REDRIVE_WINDOW = 14 * 24 * 3600
 
     def redrive_status(self) -> tuple[str, str | None]:
-        """(REDRIVABLE | NOT_REDRIVABLE, the reason when not), by AWS's rules."""
-        if self.info.type != "STANDARD":
-            return "NOT_REDRIVABLE", "Execution is an EXPRESS execution and cannot be redriven"
+        """(REDRIVABLE | NOT_REDRIVABLE, the reason when not), with the reasons AWS documents."""
+        now = self.runtime.clock.now
         if self.status in ("RUNNING", "SUCCEEDED"):
             return "NOT_REDRIVABLE", f"Execution is {self.status} and cannot be redriven"
-        if self.stop_time is not None and self.runtime.clock.now - self.stop_time > self.REDRIVE_WINDOW:
-            return "NOT_REDRIVABLE", "Execution can only be redriven within 14 days of its stop date"
+        if self.start_time < REDRIVE_LAUNCH:
+            return "NOT_REDRIVABLE", "Execution was started before the launch of RedriveExecution"
+        if now >= self.start_time + STANDARD_MAX_SECONDS:
+            return "NOT_REDRIVABLE", "Execution has exceeded the max execution time"
+        if self.stop_time is not None and now >= self.stop_time + self.REDRIVE_WINDOW:
+            return "NOT_REDRIVABLE", "Execution redrivable period exceeded"
         if len(self.history) >= History.LIMIT - 1:
-            return "NOT_REDRIVABLE", "Execution history has reached the limit of 25000 events"
-        if self._redrive_point() is None:
-            return "NOT_REDRIVABLE", "Execution has no state to redrive from"
+            return "NOT_REDRIVABLE", "Execution history event limit exceeded"
         return "REDRIVABLE", None
 
     def _redrive_point(self) -> dict | None:
@@ -218,9 +220,9 @@ class Execution:
         Raises ValueError when AWS would not redrive it (see :meth:`redrive_status`).
         """
         status, reason = self.redrive_status()
-        if status != "REDRIVABLE":
-            raise ValueError(reason)
         point = self._redrive_point()
+        if status != "REDRIVABLE" or point is None:
+            raise ValueError(reason or "Execution has no unsuccessful state to redrive from")
         self.redrive_count += 1
         self.redrive_time = self.runtime.clock.now
         self._context_base["Execution"] = {**self._context_base["Execution"], "RedriveCount": self.redrive_count,
@@ -325,6 +327,25 @@ class Execution:
         self.history.add("ExecutionSucceeded", frame.prev, {"output": text, "outputDetails": {"truncated": False}},
                          final=True)
         self._finish("SUCCEEDED", output=output)
+
+    def run_as_child(self, graph: d.Graph, value: Any) -> Generator:
+        """Run as a Distributed Map child execution inside its parent's line of control.
+
+        Returns the output, or raises the StatesError the child failed with.
+        """
+        frame = Frame(0, {})
+        self.history.add("ExecutionStarted", 0, {"input": to_json(value), "inputDetails": {"truncated": False},
+                                                 "roleArn": self.info.role_arn})
+        try:
+            output = yield from self._run_graph(graph, value, frame)
+        except StatesError as failure:
+            self.history.add("ExecutionFailed", self.history.events[-1]["id"], _error_details(failure), final=True)
+            self._finish("FAILED", error=failure.error, cause=failure.cause)
+            raise
+        self.history.add("ExecutionSucceeded", frame.prev, {"output": to_json(output), "outputDetails": {"truncated": False}},
+                         final=True)
+        self._finish("SUCCEEDED", output=output)
+        return output
 
     def _watchdog(self, seconds: float) -> Generator:
         yield Sleep(seconds, passive=True)
@@ -784,9 +805,21 @@ class Execution:
                 if self.test_mode.has_mock:
                     return self._finish_state(state, raw, self._mocked(), scope, frame)
             frame.prev = self.history.add("MapStateStarted", frame.prev, {"length": len(items)})
-            results = yield from self._run_iterations(state, value, raw, items, limit, scope, frame, tolerance)
-            if state.result_writer is not None:
-                results = yield from distributed.write_results(self, state, results, value, raw, scope, frame)
+            run = None
+            if state.mode == "DISTRIBUTED":
+                run = distributed.start_map_run(self, state, frame, len(items), limit, tolerance)
+                frame.record["map_run"] = run
+            try:
+                results = yield from self._run_iterations(state, value, raw, items, limit, scope, frame, tolerance)
+                if state.result_writer is not None:
+                    results = yield from distributed.write_results(self, state, results, value, raw, scope, frame)
+            except StatesError as failure:
+                if run is not None:
+                    distributed.finish_map_run(self, run, frame, failure)
+                frame.prev = self.history.add("MapStateFailed", frame.prev)
+                raise
+            if run is not None:
+                distributed.finish_map_run(self, run, frame, None)
             frame.prev = self.history.add("MapStateSucceeded", frame.prev)
             return self._finish_state(state, raw, results, scope, frame)
 
@@ -872,30 +905,50 @@ class Execution:
             count, percentage = tolerance
             return len(tolerated) > count and 100.0 * len(tolerated) / n > percentage
 
+        run = frame.record.get("map_run")  # a Distributed Map: iterations are child executions
+        statuses: list[str | None] = [None] * n
+        frame.record["iteration_status"] = statuses
+
         def worker() -> Generator:
             while not failure and next_index[0] < n:
                 index = next_index[0]
                 next_index[0] += 1
                 if index in previous:  # redrive: this iteration succeeded last time
                     results[index] = succeeded[index] = previous[index]
+                    statuses[index] = "SUCCEEDED"
                     continue
                 iteration_input = self._item_input(state, value, raw, items, index, scope, frame)
-                f = Frame(frame.prev, dict(frame.variables), scope_path=frame.scope_path + (("Map", state.name, index),))
-                frames.append(f)
-                details = {"index": index, "name": state.name}
-                f.prev = self.history.add("MapIterationStarted", f.prev, details)
+                if run is not None:
+                    child = distributed.child_execution(self, state, run, index, iteration_input)
+                    line = child.run_as_child(processor, iteration_input)
+                    f = None
+                else:
+                    f = Frame(frame.prev, dict(frame.variables),
+                              scope_path=frame.scope_path + (("Map", state.name, index),))
+                    frames.append(f)
+                    details = {"index": index, "name": state.name}
+                    f.prev = self.history.add("MapIterationStarted", f.prev, details)
+                    line = self._run_graph(processor, iteration_input, f)
                 try:
-                    results[index] = yield from self._run_graph(processor, iteration_input, f)
+                    results[index] = yield from line
                 except StatesError as exc:
-                    f.prev = self.history.add("MapIterationFailed", f.prev, details)
+                    statuses[index] = "FAILED"
+                    if f is not None:
+                        f.prev = self.history.add("MapIterationFailed", f.prev, details)
+                    else:
+                        distributed.child_finished(run, child)
                     tolerated.append(index)
                     if over_threshold():
                         failure.append(exc)
                         return
                     results[index] = {"Error": exc.error, "Cause": exc.cause} if exc.cause is not None else {"Error": exc.error}
                     continue
+                statuses[index] = "SUCCEEDED"
                 succeeded[index] = results[index]
-                f.prev = self.history.add("MapIterationSucceeded", f.prev, details)
+                if f is not None:
+                    f.prev = self.history.add("MapIterationSucceeded", f.prev, details)
+                else:
+                    distributed.child_finished(run, child)
 
         workers = n if limit <= 0 else min(limit, n)
         tasks = [self._spawn(worker(), f"{state.name}/worker{i}") for i in range(workers)]
@@ -905,7 +958,6 @@ class Execution:
         if crashed is not None:
             raise crashed
         if failure:
-            frame.prev = self.history.add("MapStateFailed", frame.prev)
             if tolerance is not None:
                 raise StatesError("States.ExceedToleratedFailureThreshold",
                                   "The specified tolerated failure threshold was exceeded")

@@ -258,20 +258,26 @@ def _run_lambda_invoke(execution, state, value, frame, timeout, heartbeat) -> Ge
         if mocked is not None:
             result = mocks_apply(mocked)  # Step Functions Local mocks give the whole Invoke response
         else:
-            payload, request_id = _invoke(execution, value["FunctionName"], _invoke_event(value.get("Payload")),
-                                          compact=True)
-            check_result_size(payload, "lambda")
+            result = invoke_function(execution, value)
     except StatesError as failure:
         if failure.error == "States.Runtime":
             raise
         frame.prev = history.add("TaskFailed", frame.prev, {**_failure_details(failure), **base})
         raise
-    if mocked is None:
-        result = _invoke_response(payload, request_id, _http_date(runtime.clock.now))
     frame.prev = history.add("TaskSucceeded", frame.prev,
                              {"output": to_json(result), "outputDetails": {"truncated": False}, **base})
     return result
     yield  # pragma: no cover
+
+
+def invoke_function(execution: "Execution", params: Any) -> dict:
+    """Lambda's Invoke through the optimized integration: the Invoke response (Payload, StatusCode...)."""
+    if not isinstance(params, dict) or "FunctionName" not in params:
+        raise StatesError("States.Runtime", "The field 'FunctionName' is required for the resource "
+                                            "'arn:aws:states:::lambda:invoke'")
+    payload, request_id = _invoke(execution, params["FunctionName"], _invoke_event(params.get("Payload")), compact=True)
+    check_result_size(payload, "lambda")
+    return _invoke_response(payload, request_id, _http_date(execution.runtime.clock.now))
 
 
 def _mocked(execution: "Execution", state: "TaskState") -> dict | None:

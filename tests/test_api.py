@@ -14,9 +14,8 @@ import botocore.exceptions
 import pytest
 
 import sfnlab
-from sfnlab import api, backend as backend_module, engine
+from sfnlab import api, backend as backend_module
 from sfnlab.backend import Backend, check_constraints, is_valid_name
-from sfnlab.clock import Resumed, Sleep, Suspend
 
 ROLE = "arn:aws:iam::123456789012:role/sfn"
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
@@ -33,79 +32,9 @@ def error_of(excinfo: pytest.ExceptionInfo) -> tuple[str, str]:
     return err["Code"], err["Message"]
 
 
-# ----------------------------------------------------------------------------------------------
-# A stand-in engine: Pass succeeds with its input (or Result), Fail fails, Wait sleeps, and a Task
-# whose Resource ends in ".waitForTaskToken" waits for the outside (TimeoutSeconds -> States.Timeout).
-
-
-class FakeExecution:
-    def __init__(self, runtime: engine.Runtime, input_text: str) -> None:
-        self.runtime = runtime
-        self.status = "RUNNING"
-        self.output: Any = None
-        self.error: str | None = None
-        self.cause: str | None = None
-        self.start_time = runtime.clock.now
-        self.stop_time: float | None = None
-        self.events: list[dict] = []
-        self.task: Any = None
-        self._event("ExecutionStarted", executionStartedEventDetails={
-            "input": input_text, "inputDetails": {"truncated": False}, "roleArn": ROLE})
-
-    def _event(self, kind: str, **details: Any) -> None:
-        n = len(self.events) + 1
-        self.events.append({"timestamp": self.runtime.clock.now, "type": kind, "id": n,
-                            "previousEventId": n - 1, **details})
-
-    def finish(self, status: str, output: Any = None, error: str | None = None, cause: str | None = None) -> None:
-        self.status, self.output, self.error, self.cause = status, output, error, cause
-        self.stop_time = self.runtime.clock.now
-        kind = {"SUCCEEDED": "ExecutionSucceeded", "FAILED": "ExecutionFailed",
-                "ABORTED": "ExecutionAborted", "TIMED_OUT": "ExecutionTimedOut"}[status]
-        details = {"output": json.dumps(output), "outputDetails": {"truncated": False}} if status == "SUCCEEDED" \
-            else {"error": error, "cause": cause}
-        self._event(kind, **{kind[0].lower() + kind[1:] + "EventDetails": details})
-
-    def stop(self, error: str | None = None, cause: str | None = None) -> None:
-        self.runtime.scheduler.cancel(self.task)
-        self.finish("ABORTED", error=error, cause=cause)
-
-
-def fake_start(machine: Any, runtime: engine.Runtime, info: engine.ExecutionInfo, value: Any, input_text: str):
-    run = FakeExecution(runtime, input_text)
-    name = machine.definition["StartAt"]
-    state = machine.definition["States"][name]
-    key = ("token", info.arn)
-
-    def body():
-        run._event(f"{state['Type']}StateEntered", stateEnteredEventDetails={"name": name, "input": input_text})
-        if state["Type"] == "Wait":
-            yield Sleep(state["Seconds"])
-        if state["Type"] == "Task":
-            resumed = yield Suspend(key, timeout=state.get("TimeoutSeconds"))
-            if isinstance(resumed, Resumed) and resumed.timed_out:
-                run.finish("FAILED", error="States.Timeout", cause=None)
-                return
-        if state["Type"] == "Fail":
-            run.finish("FAILED", error=state.get("Error"), cause=state.get("Cause"))
-            return
-        result = state.get("Result", value)
-        run._event(f"{state['Type']}StateExited", stateExitedEventDetails={"name": name, "output": json.dumps(result)})
-        run.finish("SUCCEEDED", output=result)
-
-    run.task = runtime.scheduler.spawn(body())
-    runtime.scheduler.run(lambda: run.status != "RUNNING" or runtime.scheduler.is_suspended(key))
-    return run
-
-
-@pytest.fixture
-def fake_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(backend_module.engine, "start", fake_start)
-
-
 @pytest.fixture
 def sfn():
-    return api.client(start_time=LATER)
+    return api.client(start_time=LATER, functions={"Noop": lambda event, context: None})
 
 
 def machine(sfn: Any, name: str = "orders", definition: dict = PASS, **kw: Any) -> str:
@@ -113,7 +42,8 @@ def machine(sfn: Any, name: str = "orders", definition: dict = PASS, **kw: Any) 
 
 
 WAIT_FOR_TOKEN = {"StartAt": "T", "States": {"T": {
-    "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "End": True}}}
+    "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken", "End": True,
+    "Parameters": {"FunctionName": "Noop", "Payload": {"token.$": "$$.Task.Token"}}}}}
 FAIL = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Oops", "Cause": "why"}}}
 
 
@@ -360,7 +290,7 @@ def test_validate_state_machine_definition(sfn: Any) -> None:
 # Executions (stand-in engine)
 
 
-def test_start_and_describe_execution(sfn: Any, fake_engine: None) -> None:
+def test_start_and_describe_execution(sfn: Any) -> None:
     arn = machine(sfn)
     started = sfn.start_execution(stateMachineArn=arn, name="run-1", input='{"a": 1}')
     assert started["executionArn"] == "arn:aws:states:us-east-1:123456789012:execution:orders:run-1"
@@ -377,7 +307,7 @@ def test_start_and_describe_execution(sfn: Any, fake_engine: None) -> None:
     }
 
 
-def test_failed_execution_is_redrivable_and_carries_error_and_cause(sfn: Any, fake_engine: None) -> None:
+def test_failed_execution_is_redrivable_and_carries_error_and_cause(sfn: Any) -> None:
     ex = sfn.start_execution(stateMachineArn=machine(sfn, definition=FAIL))["executionArn"]
     d = sfn.describe_execution(executionArn=ex)
     assert (d["status"], d["error"], d["cause"], d["redriveStatus"]) == ("FAILED", "Oops", "why", "REDRIVABLE")
@@ -387,7 +317,7 @@ def test_failed_execution_is_redrivable_and_carries_error_and_cause(sfn: Any, fa
     assert (d["redriveStatus"], d["redriveStatusReason"]) == ("NOT_REDRIVABLE", "Execution redrivable period exceeded")
 
 
-def test_default_name_and_input(fake_engine: None) -> None:
+def test_default_name_and_input() -> None:
     names = []
     for _ in range(2):
         sfn = api.client(seed=7)
@@ -404,18 +334,18 @@ def test_default_name_and_input(fake_engine: None) -> None:
     ("{'not': 'json'", "Unexpected character (''' (code 39)): was expecting double-quote to start field name"),
     ("", "Invalid execution input."),
 ])
-def test_invalid_execution_input(sfn: Any, fake_engine: None, given: str, reason: str) -> None:
+def test_invalid_execution_input(sfn: Any, given: str, reason: str) -> None:
     with pytest.raises(sfn.exceptions.InvalidExecutionInput) as excinfo:
         sfn.start_execution(stateMachineArn=machine(sfn), input=given)
     assert error_of(excinfo)[1] == f"Invalid State Machine Execution Input: '{reason}'"
 
 
 @pytest.mark.parametrize("given", ["1", '"text"', "null", "[1, 2]"])
-def test_any_json_value_is_valid_input(sfn: Any, fake_engine: None, given: str) -> None:
+def test_any_json_value_is_valid_input(sfn: Any, given: str) -> None:
     sfn.start_execution(stateMachineArn=machine(sfn), input=given)
 
 
-def test_start_execution_checks_in_aws_order(sfn: Any, fake_engine: None) -> None:
+def test_start_execution_checks_in_aws_order(sfn: Any) -> None:
     arn = machine(sfn)
     missing = arn + "-missing"
     with pytest.raises(sfn.exceptions.StateMachineDoesNotExist):  # before the name and the input
@@ -430,7 +360,7 @@ def test_start_execution_checks_in_aws_order(sfn: Any, fake_engine: None) -> Non
                                  "UTF-8 encoding")
 
 
-def test_execution_names_are_unique_unless_restarted_while_running(sfn: Any, fake_engine: None) -> None:
+def test_execution_names_are_unique_unless_restarted_while_running(sfn: Any) -> None:
     done = machine(sfn)
     ex = sfn.start_execution(stateMachineArn=done, name="same")["executionArn"]
     with pytest.raises(sfn.exceptions.ExecutionAlreadyExists) as excinfo:
@@ -456,7 +386,7 @@ def test_missing_and_misaddressed_executions(sfn: Any) -> None:
     assert error_of(excinfo)[1] == "Invalid Arn: 'Resource type not valid in this context: stateMachine'"
 
 
-def test_list_executions(sfn: Any, fake_engine: None) -> None:
+def test_list_executions(sfn: Any) -> None:
     arn = machine(sfn)
     waiting = machine(sfn, "waiting", WAIT_FOR_TOKEN)
     for i in range(13):
@@ -480,7 +410,7 @@ def test_list_executions(sfn: Any, fake_engine: None) -> None:
         "satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]")
 
 
-def test_stop_execution(sfn: Any, fake_engine: None) -> None:
+def test_stop_execution(sfn: Any) -> None:
     ex = sfn.start_execution(stateMachineArn=machine(sfn, definition=WAIT_FOR_TOKEN))["executionArn"]
     assert sfn.describe_execution(executionArn=ex)["status"] == "RUNNING"
     assert "stopDate" not in sfn.describe_execution(executionArn=ex)
@@ -493,7 +423,7 @@ def test_stop_execution(sfn: Any, fake_engine: None) -> None:
     assert sfn.stop_execution(executionArn=ex)["stopDate"] == stopped["stopDate"]  # closed: nothing changes
 
 
-def test_advance_clock_fires_timers(sfn: Any, fake_engine: None) -> None:
+def test_advance_clock_fires_timers(sfn: Any) -> None:
     timed = {"StartAt": "T", "States": {"T": {**WAIT_FOR_TOKEN["States"]["T"], "TimeoutSeconds": 60}}}
     ex = sfn.start_execution(stateMachineArn=machine(sfn, definition=timed))["executionArn"]
     assert sfn.sfnlab.advance_clock(59) == LATER + 59
@@ -506,7 +436,7 @@ def test_advance_clock_fires_timers(sfn: Any, fake_engine: None) -> None:
         sfn.sfnlab.advance_clock(-1)
 
 
-def test_get_execution_history(sfn: Any, fake_engine: None) -> None:
+def test_get_execution_history(sfn: Any) -> None:
     ex = sfn.start_execution(stateMachineArn=machine(sfn), input='{"a": 1}')["executionArn"]
     full = sfn.get_execution_history(executionArn=ex)["events"]
     assert [e["type"] for e in full] == [
@@ -528,7 +458,7 @@ def test_get_execution_history(sfn: Any, fake_engine: None) -> None:
     assert lean[2]["stateExitedEventDetails"] == {"name": "P"}
 
 
-def test_describe_state_machine_for_execution_keeps_the_definition_it_ran(sfn: Any, fake_engine: None) -> None:
+def test_describe_state_machine_for_execution_keeps_the_definition_it_ran(sfn: Any) -> None:
     arn = machine(sfn)
     ex = sfn.start_execution(stateMachineArn=arn)["executionArn"]
     sfn.update_state_machine(stateMachineArn=arn, definition=text(FAIL))
@@ -540,7 +470,7 @@ def test_describe_state_machine_for_execution_keeps_the_definition_it_ran(sfn: A
                  "tracingConfiguration": {"enabled": False}}
 
 
-def test_express_executions(sfn: Any, fake_engine: None) -> None:
+def test_express_executions(sfn: Any) -> None:
     arn = machine(sfn, "fast", type="EXPRESS")
     ex = sfn.start_execution(stateMachineArn=arn, name="x")["executionArn"]
     assert ex.startswith("arn:aws:states:us-east-1:123456789012:express:fast:x:") and len(ex.rsplit(":", 1)[1]) == 36
@@ -555,7 +485,7 @@ def test_express_executions(sfn: Any, fake_engine: None) -> None:
     assert sfn.sfnlab.execution(ex).status == "SUCCEEDED"  # sfnlab itself can still look
 
 
-def test_start_sync_execution(sfn: Any, fake_engine: None) -> None:
+def test_start_sync_execution(sfn: Any) -> None:
     arn = machine(sfn, "fast", type="EXPRESS")
     r = sfn.start_sync_execution(stateMachineArn=arn, name="s", input='{"k": "v"}')
     r.pop("ResponseMetadata")
@@ -627,3 +557,27 @@ def test_account_comes_from_the_first_execution_role_unless_given():
     arn = fixed.create_state_machine(name="m", definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
                                      roleArn="arn:aws:iam::111122223333:role/r")["stateMachineArn"]
     assert ":444455556666:" in arn
+
+
+def test_redrive_execution_through_the_client():
+    attempts = {"n": 0}
+
+    def flaky(event, context):
+        attempts["n"] += 1
+        if attempts["n"] == 1:
+            raise RuntimeError("first try fails")
+        return {"ok": True}
+
+    sfn = sfnlab.client(functions={"Flaky": flaky})
+    arn = sfn.create_state_machine(name="r", roleArn="arn:aws:iam::123456789012:role/r", definition=json.dumps(
+        {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "Flaky", "End": True}}}))["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    assert sfn.describe_execution(executionArn=ex)["redriveStatus"] == "REDRIVABLE"
+    sfn.redrive_execution(executionArn=ex)
+    described = sfn.describe_execution(executionArn=ex)
+    assert (described["status"], described["redriveCount"]) == ("SUCCEEDED", 1)
+    assert described["redriveStatusReason"] == "Execution is SUCCEEDED and cannot be redriven"
+    with pytest.raises(sfn.exceptions.ExecutionNotRedrivable):
+        sfn.redrive_execution(executionArn=ex)
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]]
+    assert "ExecutionRedriven" in types and types[-1] == "ExecutionSucceeded"

@@ -9,6 +9,7 @@ import sfnlab
 from sfnlab import StateMachine
 
 T0 = 1_700_000_000.0
+AFTER_REDRIVE_LAUNCH = 1_710_000_000.0
 
 
 def machine(states: dict, start: str | None = None, functions=None, **top) -> StateMachine:
@@ -356,10 +357,11 @@ def test_redrive_restarts_from_the_failed_state_and_reruns_only_failed_iteration
             raise RuntimeError("item 2 broke")
         return event * 10
 
-    sm = machine({"Prepare": {"Type": "Pass", "Assign": {"factor": 1}, "Next": "M"},
-                  "M": {"Type": "Map", "End": True, "ItemProcessor": {"StartAt": "T", "States": {
-                      "T": {"Type": "Task", "Resource": "Item", "End": True}}}}},
-                 functions={"Item": flaky_item})
+    sm = StateMachine({"StartAt": "Prepare", "States": {
+        "Prepare": {"Type": "Pass", "Assign": {"factor": 1}, "Next": "M"},
+        "M": {"Type": "Map", "End": True, "ItemProcessor": {"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "Item", "End": True}}}}}},
+        functions={"Item": flaky_item}, start_time=AFTER_REDRIVE_LAUNCH)
     ex = sm.run([1, 2, 3])
     assert (ex.status, ex.error) == ("FAILED", "RuntimeError")
     assert ex.redrive_status() == ("REDRIVABLE", None)
@@ -370,6 +372,11 @@ def test_redrive_restarts_from_the_failed_state_and_reruns_only_failed_iteration
     assert calls["items"] == [1, 2, 2, 3]
     assert "ExecutionRedriven" in types(ex)
     assert types(ex).count("PassStateEntered") == 1  # Prepare did not run again
+
+
+def test_executions_started_before_redrive_existed_are_not_redrivable():
+    ex = run({"F": {"Type": "Fail", "Error": "E"}})  # T0 is 2023-11-14, a day before RedriveExecution
+    assert ex.redrive_status() == ("NOT_REDRIVABLE", "Execution was started before the launch of RedriveExecution")
 
 
 def test_a_succeeded_execution_is_not_redrivable():

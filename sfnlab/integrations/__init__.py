@@ -62,7 +62,11 @@ def run(execution, state, value, scope, frame, resource: dict, timeout, heartbea
             result = mocks.apply(mocked)
             task.succeeded(result)
             return result
-        if service == "states" or (service == "aws-sdk" and resource_type == "aws-sdk:sfn"):
+        if service == "lambda" and api == "invoke":
+            from ..tasks import invoke_function
+
+            answer = invoke_function(execution, value)  # .waitForTaskToken: the function gets the token
+        elif service == "states" or (service == "aws-sdk" and resource_type == "aws-sdk:sfn"):
             from .nested import call_states
 
             answer = yield from call_states(execution, api if service == "states" else action, pattern, value, task,
