@@ -445,7 +445,7 @@ class Execution:
         """InputPath / OutputPath: null gives {}, ``$`` the value itself, else what the path selects."""
         if path is None:
             return {}
-        if not path.steps and path.root == "input":
+        if path.steps == () and path.root == "input":
             return value
         return path.get(Scope(value, scope.context, scope.variables))
 
@@ -987,7 +987,7 @@ def _unexpected_type(source: Any, field: str, expected: str, value: Any) -> Stat
 
 def _error_details(failure: StatesError) -> dict:
     details: dict[str, Any] = {} if failure.error is None else {"error": failure.error}
-    if failure.cause is not None:
+    if failure.cause:  # AWS leaves an empty cause out of the event
         details["cause"] = failure.cause
     return details
 

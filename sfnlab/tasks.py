@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
+from .clock import Sleep
 from .errors import StatesError
 from .history import to_json
 from .paths import PathNotFound, Scope
@@ -61,9 +62,21 @@ class LambdaContext:
     log_group_name: str = ""
     log_stream_name: str = ""
     remaining_millis: int = 3000
+    elapsed: float = 0.0
 
     def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_millis
+        return max(0, self.remaining_millis - int(self.elapsed * 1000))
+
+    def sleep(self, seconds: float) -> None:
+        """Make this invocation take ``seconds`` of *virtual* time (never real time).
+
+        A Python function returns at once; call this to play a slow function, for example to see
+        a Task's TimeoutSeconds expire (States.Timeout) or a Map's MaxConcurrency in a timeline.
+        ``time.sleep`` would really sleep and is not seen by the virtual clock.
+        """
+        if seconds < 0:
+            raise ValueError("seconds must not be negative")
+        self.elapsed += seconds
 
 
 def _request_id(execution: "Execution") -> str:
@@ -71,7 +84,11 @@ def _request_id(execution: "Execution") -> str:
 
 
 def _invoke(execution: "Execution", function_ref: str, event: Any, *, compact: bool = False) -> tuple[Any, str]:
-    """Call a Python Lambda. Returns (payload, request id); raises StatesError for Lambda errors."""
+    """Call a Python Lambda. Returns (payload, request id); raises StatesError for Lambda errors.
+
+    The virtual time the function took (``context.sleep``) is left in ``execution.lambda_seconds``
+    for the caller to spend; see :func:`_spend`.
+    """
     runtime = execution.runtime
     parsed = parse_function_name(function_ref) if isinstance(function_ref, str) else None
     request_id = _request_id(execution)
@@ -98,10 +115,13 @@ def _invoke(execution: "Execution", function_ref: str, event: Any, *, compact: b
     )
     # The function sees a copy: what it does to its event must not leak into the execution.
     event_copy = json.loads(to_json(event))
+    execution.lambda_seconds = 0.0
     try:
         result = handler(event_copy, context)
     except Exception as exc:  # noqa: BLE001 - a raised exception is a Lambda error, as on AWS
+        execution.lambda_seconds = context.elapsed
         raise StatesError(type(exc).__name__, _lambda_error_cause(exc, request_id, compact)) from None
+    execution.lambda_seconds = context.elapsed
     try:
         return json.loads(to_json(result)), request_id
     except (TypeError, ValueError) as exc:
@@ -217,6 +237,21 @@ def run_task(execution: "Execution", state: "TaskState", value: Any, scope: Scop
     return (yield from integrations.run(execution, state, value, scope, frame, service.groupdict(), timeout, heartbeat))
 
 
+class _TimedOut(Exception):
+    pass
+
+
+def _spend(execution: "Execution", timeout: int | None) -> Generator:
+    """Let the virtual time a function took pass; past the Task's TimeoutSeconds, it timed out."""
+    seconds = getattr(execution, "lambda_seconds", 0.0)
+    execution.lambda_seconds = 0.0
+    if timeout is not None and seconds >= timeout:
+        yield Sleep(timeout)
+        raise _TimedOut
+    if seconds > 0:
+        yield Sleep(seconds)
+
+
 def _run_lambda_arn(execution, state, value, frame, timeout, heartbeat) -> Generator:
     history = execution.history
     details: dict[str, Any] = {"input": to_json(value), "inputDetails": {"truncated": False}, "resource": state.resource}
@@ -228,15 +263,20 @@ def _run_lambda_arn(execution, state, value, frame, timeout, heartbeat) -> Gener
     frame.prev = history.add("LambdaFunctionStarted", frame.prev)
     try:
         mocked = _mocked(execution, state)
-        payload = mocks_apply(mocked) if mocked is not None else _invoke(execution, state.resource, value)[0]
+        try:
+            payload = mocks_apply(mocked) if mocked is not None else _invoke(execution, state.resource, value)[0]
+        finally:
+            yield from _spend(execution, timeout)
         check_result_size(payload, state.resource)
+    except _TimedOut:
+        frame.prev = history.add("LambdaFunctionTimedOut", frame.prev, {"error": "States.Timeout"})
+        raise StatesError("States.Timeout", "") from None
     except StatesError as failure:
         frame.prev = history.add("LambdaFunctionFailed", frame.prev, _failure_details(failure))
         raise
     frame.prev = history.add("LambdaFunctionSucceeded", frame.prev,
                              {"output": to_json(payload), "outputDetails": {"truncated": False}})
     return payload
-    yield  # pragma: no cover - makes this a generator
 
 
 def _run_lambda_invoke(execution, state, value, frame, timeout, heartbeat) -> Generator:
@@ -258,7 +298,13 @@ def _run_lambda_invoke(execution, state, value, frame, timeout, heartbeat) -> Ge
         if mocked is not None:
             result = mocks_apply(mocked)  # Step Functions Local mocks give the whole Invoke response
         else:
-            result = invoke_function(execution, value)
+            try:
+                result = invoke_function(execution, value)
+            finally:
+                yield from _spend(execution, timeout)
+    except _TimedOut:
+        frame.prev = history.add("TaskTimedOut", frame.prev, {"error": "States.Timeout", **base})
+        raise StatesError("States.Timeout", "") from None
     except StatesError as failure:
         if failure.error == "States.Runtime":
             raise
@@ -267,7 +313,6 @@ def _run_lambda_invoke(execution, state, value, frame, timeout, heartbeat) -> Ge
     frame.prev = history.add("TaskSucceeded", frame.prev,
                              {"output": to_json(result), "outputDetails": {"truncated": False}, **base})
     return result
-    yield  # pragma: no cover
 
 
 def invoke_function(execution: "Execution", params: Any) -> dict:

@@ -389,3 +389,26 @@ def test_a_succeeded_execution_is_not_redrivable():
 def test_non_json_input_is_refused_clearly():
     with pytest.raises(sfnlab.errors.InvalidExecutionInput, match="must be JSON data"):
         machine({"P": {"Type": "Pass", "End": True}}).run({"when": {1, 2}})
+
+
+def test_indefinite_input_and_output_paths_select_lists():
+    ex = run({"P": {"Type": "Pass", "InputPath": "$.items[*].price", "Next": "Q"},
+              "Q": {"Type": "Pass", "OutputPath": "$[?(@ > 2)]", "End": True}},
+             {"items": [{"price": 1}, {"price": 3}, {"price": 5}]})
+    assert ex.output == [3, 5]
+
+
+def test_a_function_can_take_virtual_time_and_time_out():
+    def slow(event, context):
+        context.sleep(60)
+        return event
+
+    ex = run({"T": {"Type": "Task", "Resource": "Slow", "TimeoutSeconds": 5, "Next": "Ok",
+                    "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Late"}]},
+              "Ok": {"Type": "Succeed"}, "Late": {"Type": "Pass", "End": True}}, functions={"Slow": slow})
+    assert ex.output == {"Error": "States.Timeout", "Cause": ""}
+    assert "LambdaFunctionTimedOut" in types(ex)
+    assert ex.stop_time - T0 == 5
+    fast = run({"T": {"Type": "Task", "Resource": "Slow", "TimeoutSeconds": 100, "End": True}}, {"a": 1},
+               functions={"Slow": slow})
+    assert (fast.status, fast.stop_time - T0) == ("SUCCEEDED", 60)
