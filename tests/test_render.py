@@ -350,3 +350,48 @@ def test_cli_render(tmp_path, capsys):
     assert cli.main(["render", str(path), "--input", "{}", "-o", str(out)]) == 0
     assert "__failure__" in out.read_text()  # CheckInventory (dynamodb) cannot run here: the run fails
     assert cli.main(["render", str(path), "-o", str(tmp_path / "m.pdf")]) == 2
+
+
+# ----------------------------------------------------------------------------------------------
+# The stepper's stages against AWS: TestState cases recorded from real AWS, run as one-state
+# executions (not through TestState), must show the same inspection values.
+
+_CORPUS = __import__("pathlib").Path(__file__).resolve().parent.parent.parent / "shared" / "conformance" / "cases"
+
+
+def _teststate_cases():
+    import json as _json
+
+    if not _CORPUS.exists():
+        return []
+    cases = []
+    for path in sorted(_CORPUS.glob("test_state*.json")):
+        case = _json.loads(path.read_text())
+        params = case.get("test_state_params") or {}
+        if (case["expected"]["status"] != "SUCCEEDED" or "inspectionData" not in case["expected"]
+                or set(params) - {"inspectionLevel"} or "StartAt" in case["definition"]
+                or case["definition"].get("Type") in ("Task", "Map", "Parallel", "Choice")):
+            continue
+        cases.append(pytest.param(case, id=case["id"][-40:]))
+    return cases
+
+
+@pytest.mark.skipif(not _CORPUS.exists(), reason="../shared/conformance is not beside this checkout")
+@pytest.mark.parametrize("case", _teststate_cases())
+def test_dataflow_stages_equal_aws_teststate_inspection_data(case):
+    import json as _json
+
+    state = dict(case["definition"])
+    # One-state machine: the state's own transitions go nowhere, so end it where it stands.
+    for key in ("Next", "End", "Default", "Choices"):
+        state.pop(key, None)
+    if state["Type"] in ("Pass", "Wait", "Task"):
+        state["End"] = True
+    sm = sfnlab.StateMachine({"StartAt": "S", "States": {"S": state}})
+    execution = sm.run(case["input"] if case["input"] is not None else {})
+    flow = render.dataflow(execution, "S")
+    for stage, want in case["expected"]["inspectionData"].items():
+        if stage in ("output", "result") or stage not in flow.inspection:
+            continue
+        want = _json.loads(want) if isinstance(want, str) else want
+        assert flow.inspection[stage] == want, stage
