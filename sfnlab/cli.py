@@ -1,6 +1,6 @@
 """The ``sfnlab`` command line.
 
-    sfnlab run DEFINITION [--input JSON | --input @FILE] [--functions FILE.py] [--name NAME]
+    sfnlab run DEFINITION [--input JSON | --input @FILE] [--functions FILE.py] [--setup FILE.py] [--name NAME]
     sfnlab validate DEFINITION
     sfnlab quiz [--topic T] [--exam] [--count N] | quiz grade RESPONSES... --key KEY [-o CSV]
     sfnlab render DEFINITION [--input JSON] [--functions FILE.py] [-o out.svg|out.png] [--timeline]
@@ -83,6 +83,23 @@ def load_functions(spec: str) -> dict[str, Callable]:
     }
 
 
+def run_setup(spec: str) -> None:
+    """Call ``setup(aws_client)`` from FILE.py[:function] before a run: it creates the queues,
+    tables and buckets the state machine uses, with boto3 clients of sfnlab's local account."""
+    path, _, name = spec.partition(":")
+    module_spec = importlib.util.spec_from_file_location(Path(path).stem, path) if Path(path).exists() else None
+    if module_spec is None or module_spec.loader is None:
+        raise UsageError(f"cannot read {path}: no such file")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    setup = getattr(module, name or "setup", None)
+    if not callable(setup):
+        raise UsageError(f"{path} has no function {name or 'setup'}(aws_client)")
+    from . import aws_client
+
+    setup(aws_client)
+
+
 def _format_diagnostic(d) -> str:
     where = f" at {d.location}" if d.location else ""
     return f"{d.severity} {d.code}{where}: {d.message}"
@@ -112,6 +129,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for spec in args.functions or []:
         functions.update(load_functions(spec))
     definition = _read_text(args.definition)
+    for spec in args.setup or []:
+        run_setup(spec)
     try:
         machine = StateMachine(definition, functions=functions, name=args.state_machine_name)
     except DefinitionError as exc:
@@ -201,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--input", "-i", help="execution input as JSON text, or @FILE")
     run.add_argument("--functions", "-f", action="append", metavar="FILE.py|MODULE",
                      help="Python Lambda functions (a FUNCTIONS dict, or every public function); repeatable")
+    run.add_argument("--setup", action="append", metavar="FILE.py[:FUNCTION]",
+                     help="call setup(aws_client) first, to create the queues/tables/buckets the machine uses")
     run.add_argument("--name", help="execution name (default: a UUID)")
     run.add_argument("--state-machine-name", default="StateMachine", help="state machine name")
     run.add_argument("--json", action="store_true", help="print the outcome as JSON, without the history")
