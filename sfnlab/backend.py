@@ -363,6 +363,15 @@ def _diagnostics(definition: str, sm_type: str) -> list[Diagnostic]:
 _ROLE_ACCOUNT = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/")
 
 
+def _with_revision_fields(out: dict, rev: Any) -> dict:
+    """revisionId (after an update) and encryptionConfiguration (when set) of a revision."""
+    if rev.shown:
+        out["revisionId"] = rev.revision_id
+    if rev.encryption is not None:
+        out["encryptionConfiguration"] = dict(rev.encryption)
+    return out
+
+
 class Backend:
     """The state of one local account and the API operations over it.
 
@@ -593,11 +602,7 @@ class Backend:
             "loggingConfiguration": dict(rev.logging),
             "tracingConfiguration": dict(rev.tracing),
         }
-        if rev.shown:
-            out["revisionId"] = rev.revision_id
-        if rev.encryption is not None:
-            out["encryptionConfiguration"] = dict(rev.encryption)
-        return out
+        return _with_revision_fields(out, rev)
 
     def list_state_machines(self, params: dict) -> dict:
         after = _read_token(params.get("nextToken"), "ListStateMachines", "")
@@ -666,11 +671,7 @@ class Backend:
             "loggingConfiguration": dict(rev.logging),
             "tracingConfiguration": dict(rev.tracing),
         }
-        if rev.shown:
-            out["revisionId"] = rev.revision_id
-        if rev.encryption is not None:
-            out["encryptionConfiguration"] = dict(rev.encryption)
-        return out
+        return _with_revision_fields(out, rev)
 
     # -- tags --------------------------------------------------------------------------------------
     def tag_resource(self, params: dict) -> dict:

@@ -262,20 +262,14 @@ def add_quiz_command(commands) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the Step Functions API of one local account until interrupted."""
-    from .server import make_server
+    from .server import serve
 
     functions: dict[str, Callable] = {}
     for spec in args.functions or []:
         functions.update(load_functions(spec))
-    server = make_server(args.host, args.port, functions=functions, mock_config=args.mock_config)
-    host, port = server.server_address[:2]
-    print(f"sfnlab: Step Functions API on http://{host}:{port} (Ctrl-C stops)", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve(args.host, args.port, functions=functions, mock_config=args.mock_config,
+          announce=lambda host, port: print(f"sfnlab: Step Functions API on http://{host}:{port} (Ctrl-C stops)",
+                                            flush=True))
     return EXIT_OK
 
 

@@ -108,9 +108,11 @@ def make_server(host: str = "127.0.0.1", port: int = 8083, client: Any = None, *
     return server
 
 
-def serve(host: str = "127.0.0.1", port: int = 8083, **client_options: Any) -> None:
-    """Serve until interrupted."""
+def serve(host: str = "127.0.0.1", port: int = 8083, *, announce: Any = None, **client_options: Any) -> None:
+    """Serve until interrupted; ``announce(host, port)`` is called once the socket listens."""
     server = make_server(host, port, **client_options)
+    if announce is not None:
+        announce(*server.server_address[:2])
     try:
         server.serve_forever()
     except KeyboardInterrupt:
