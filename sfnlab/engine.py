@@ -91,6 +91,10 @@ class TestMode:
     mock_result: Any = None
     mock_error: tuple[str, str | None] | None = None
     retrier_retry_count: int = 0
+    # Optional overrides: the whole context object TestState shows, and the mocked outcome
+    # (e.g. a Map that fails when mocked iterations break its tolerance).
+    context: Callable[..., dict] | None = None
+    mocked: Callable[[], Any] | None = None
 
 
 class Retriable(Exception):
@@ -366,6 +370,8 @@ class Execution:
 
     def _context(self, state: d.State, entered: float, frame: Frame, retry_count: int | None = None,
                  token: str | None = None) -> dict:
+        if self.test_mode is not None and self.test_mode.context is not None:
+            return self.test_mode.context(state, entered, frame, retry_count, token)
         ctx = dict(self._context_base)
         state_ctx: dict[str, Any] = {"EnteredTime": iso(entered), "Name": state.name}
         if retry_count is not None:
@@ -376,6 +382,10 @@ class Execution:
         if token is not None:
             ctx["Task"] = {"Token": token}
         return ctx
+
+    def run_state(self, state: d.State, raw: Any, frame: Frame) -> Generator:
+        """Run one state (TestState): a generator returning ``(next state, output)``."""
+        return self._run_state(state, raw, frame)
 
     def _run_state(self, state: d.State, raw: Any, frame: Frame) -> Generator:
         type_name = state.type.value
@@ -725,6 +735,8 @@ class Execution:
     def _mocked(self) -> Any:
         """TestState: the mocked result, or the mocked error raised."""
         test = self.test_mode
+        if test.mocked is not None:
+            return test.mocked()
         if test.mock_error is not None:
             raise StatesError(*test.mock_error)
         return test.mock_result

@@ -338,15 +338,15 @@ class _Run:
                                     state_machine_arn=f"{prefix}:stateMachine:{sm_name}",
                                     state_machine_name=sm_name, role_arn=role_arn, type="EXPRESS")
         execution = engine.Execution(machine, runtime, info, input_value, input_text)
-        execution._context_base = {
+        self.context_base = {
             "Execution": {"Id": info.arn, "Input": input_value, "Name": name, "RoleArn": role_arn,
                           "StartTime": iso(runtime.clock.now)},
             "StateMachine": {"Id": info.state_machine_arn, "Name": sm_name},
         }
+        # Test-mode hooks: the context object TestState shows, and the mocked Map threshold.
+        test.context = self._context
+        test.mocked = self._mocked
         execution.test_mode = test
-        # Per-execution hooks: the context object TestState shows, and the mocked Map threshold.
-        execution._context = self._context  # type: ignore[method-assign]
-        execution._mocked = self._mocked  # type: ignore[method-assign]
         self.execution = execution
         self.given_context = context
 
@@ -356,7 +356,7 @@ class _Run:
         if self.given_context is not None:
             ctx = dict(self.given_context)
         else:
-            ctx = dict(self.execution._context_base)
+            ctx = dict(self.context_base)
             state_ctx: dict[str, Any] = {"Name": STATE_NAME, "EnteredTime": iso(entered)}
             if state.type.value in _MOCKABLE:
                 state_ctx["RetryCount"] = retry_count if retry_count is not None else self.test.retrier_retry_count
@@ -400,7 +400,7 @@ class _Run:
         out: dict[str, Any] = {}
         details: dict[str, Any] = {}
         try:
-            next_name, output = _drive(self.runtime, execution._run_state(self.state, self.input, frame))
+            next_name, output = _drive(self.runtime, execution.run_state(self.state, self.input, frame))
         except engine.Retriable as retry:
             out.update(status="RETRIABLE", error=retry.failure.error, cause=_cause(retry.failure, self.state))
             details = {"retryIndex": retry.retry_index, "retryBackoffIntervalSeconds": _whole(retry.delay)}
