@@ -883,6 +883,17 @@ class Execution:
             raise StatesError("States.Runtime", "ToleratedFailurePercentage must be between 0 and 100.")
         return (count or 0, float(percentage or 0))
 
+    # A drawing of a big Distributed Map needs only so many of its children's state visits.
+    CHILD_RECORDS_KEPT = 10_000
+
+    def _adopt_records(self, child: "Execution", frame: Frame, state: d.MapState, index: int) -> None:
+        """Show a Distributed Map child's state visits in this execution's records, under the Map."""
+        if len(self.records) >= self.CHILD_RECORDS_KEPT:
+            return
+        prefix = frame.scope_path + (("Map", state.name, index),)
+        for record in child.records:
+            self.records.append({**record, "scope": prefix + record["scope"]})
+
     def _item_input(self, state: d.MapState, value: Any, raw: Any, items: list, index: int, scope: Scope,
                     frame: Frame) -> Any:
         """An iteration's input: the item, or ItemSelector with ``$$.Map.Item.Index/Value``."""
@@ -949,6 +960,7 @@ class Execution:
                         f.prev = self.history.add("MapIterationFailed", f.prev, details)
                     else:
                         distributed.child_finished(run, child)
+                        self._adopt_records(child, frame, state, index)
                     tolerated.append(index)
                     if over_threshold():
                         failure.append(exc)
@@ -961,6 +973,7 @@ class Execution:
                     f.prev = self.history.add("MapIterationSucceeded", f.prev, details)
                 else:
                     distributed.child_finished(run, child)
+                    self._adopt_records(child, frame, state, index)
 
         workers = n if limit <= 0 else min(limit, n)
         tasks = [self._spawn(worker(), f"{state.name}/worker{i}") for i in range(workers)]
