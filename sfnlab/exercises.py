@@ -401,15 +401,53 @@ def _top_records(execution: Any) -> list[dict]:
     return [r for r in execution.records if not r.get("scope")]
 
 
+def _lambda_message(cause: Any) -> str | None:
+    """``errorType: errorMessage`` when ``cause`` is the JSON a Lambda runtime writes, else None."""
+    try:
+        parsed = json.loads(cause) if isinstance(cause, str) else None
+    except ValueError:
+        return None
+    if isinstance(parsed, Mapping) and "errorMessage" in parsed:
+        return f"{parsed.get('errorType', 'Error')}: {parsed['errorMessage']}"
+    return None
+
+
+def _failed_task_input(execution: Any) -> Any:
+    """What the failing Task sent to its function or service (after InputPath/Parameters), if known."""
+    for record in reversed(execution.records):
+        if record.get("type") == "Task" and record.get("error") == execution.error and record.get("inspection"):
+            seen = record["inspection"]
+            for key in ("afterParameters", "afterArguments", "afterInputPath", "input"):
+                if key in seen:
+                    return seen[key]
+    return _MISSING
+
+
+_STATE_PREFIX = re.compile(r"^An error occurred while executing the state '[^']*' \(entered at the event id #\d+\)\. ")
+
+
 def _outcome(execution: Any) -> str:
     last = _top_records(execution)[-1]["name"] if _top_records(execution) else None
-    text = execution.status
+    if execution.status == "RUNNING":
+        return "is still RUNNING" + (f", waiting in state '{last}'" if last else "") + \
+            " (nothing ended the wait)"
+    text = f"ended {execution.status}"
     if execution.error:
         text += f" with error {execution.error}"
         if execution.cause:
-            cause = execution.cause if len(execution.cause) <= 160 else execution.cause[:159] + "…"
+            message = _lambda_message(execution.cause)
+            if message is not None:  # a function raised: its message, not the whole stack trace
+                cause = message if len(message) <= 160 else message[:159] + "…"
+            else:  # the state is named below: drop AWS's "An error occurred while executing the state ..."
+                cause = _STATE_PREFIX.sub("", execution.cause)
+                cause = cause if len(cause) <= 200 else cause[:199] + "…"
             text += f" ({cause})"
-    return text + (f" in state '{last}'" if last else "")
+    text += f" in state '{last}'" if last else ""
+    if execution.error and _lambda_message(execution.cause) is not None:
+        received = _failed_task_input(execution)
+        if received is not _MISSING:
+            text += f"; the function received {_short(received, 90)}"
+    return text
 
 
 def _run_case(exercise: Exercise, definition: Any, functions: Mapping[str, Callable], number: int,
@@ -429,12 +467,13 @@ def _run_case(exercise: Exercise, definition: Any, functions: Mapping[str, Calla
     if case.ends_in is not None and last != case.ends_in:
         report.problems.append(f"{label}: your machine ended in state '{last}'; the exercise expects it to end "
                                f"in '{case.ends_in}'")
-    if case.status is not None and execution.status != case.status:
-        report.problems.append(f"{label}: the execution ended {_outcome(execution)}; the exercise expects "
-                               f"{case.status}")
-    if case.error is not None and execution.error != case.error:
-        got = f"error {execution.error}" if execution.error else f"no error ({execution.status})"
-        report.problems.append(f"{label}: the execution ended with {got}; the exercise expects error {case.error}")
+    status_wrong = case.status is not None and execution.status != case.status
+    if status_wrong:
+        wanted = case.status + (f" with error {case.error}" if case.error else "")
+        report.problems.append(f"{label}: the execution {_outcome(execution)}; the exercise expects {wanted}")
+    if case.error is not None and execution.error != case.error and not status_wrong:
+        report.problems.append(f"{label}: the execution {_outcome(execution)}; the exercise expects error "
+                               f"{case.error}")
     if case.path is not None:
         visited = [r["name"] for r in top]
         if visited != list(case.path):
@@ -514,6 +553,8 @@ def check(exercise: str | Exercise, definition: Any, *, functions: Mapping[str, 
         if state_type not in used:
             report.problems.append(f"the exercise asks for a {state_type} state; your machine has none "
                                    f"(it uses {', '.join(sorted(str(u) for u in used))})")
+    for problem in _literal_paths(definition):
+        report.problems.append(problem)
     for rule in spec.rules:
         problem = rule(definition)
         if problem:
@@ -528,11 +569,50 @@ def check(exercise: str | Exercise, definition: Any, *, functions: Mapping[str, 
         except DefinitionError as exc:  # pragma: no cover - validate() above catches these first
             report.problems.append(f"AWS would refuse this definition: {exc}")
             break
+    report.problems = list(dict.fromkeys(report.problems))  # say each thing once
     return report
 
 
 # ---------------------------------------------------------------------------------------------
 # The exercises (one block per notebook). Each statement is in the notebook; here is the check.
+
+
+_PATH_LIKE = re.compile(r"^(\$\$?\.|\$\$?\[|States\.[A-Za-z0-9]+\()")
+_TEMPLATE_FIELDS = ("Parameters", "ResultSelector", "ItemSelector", "Assign")
+
+
+def _literal_paths(definition: Mapping[str, Any]) -> list[str]:
+    """Keys without ``.$`` whose value looks like a path or an intrinsic: AWS sends the text as it is.
+
+    Only JSONPath states: in JSONata, ``.$`` keys do not exist and ``{% %}`` marks expressions.
+    """
+    top_language = definition.get("QueryLanguage", "JSONPath")
+    found: list[str] = []
+
+    def walk(value: Any, where: str, state: str) -> None:
+        if isinstance(value, Mapping):
+            for key, inner in value.items():
+                here = f"{where}.{key}"
+                if (isinstance(key, str) and not key.endswith(".$") and isinstance(inner, str)
+                        and _PATH_LIKE.match(inner)):
+                    found.append(f"State '{state}': {here} is the literal text {_short(inner, 60)}: a key must end "
+                                 f"in .$ (\"{key}.$\") for its value to be read as a path or an intrinsic")
+                else:
+                    walk(inner, here, state)
+        elif isinstance(value, list):
+            for i, inner in enumerate(value):
+                walk(inner, f"{where}[{i}]", state)
+
+    for name, state in all_states(definition):
+        if state.get("QueryLanguage", top_language) == "JSONata":
+            continue
+        for key in _TEMPLATE_FIELDS:
+            if isinstance(state.get(key), (Mapping, list)):
+                walk(state[key], key, name)
+        reader = state.get("ItemReader")
+        if isinstance(reader, Mapping) and isinstance(reader.get("Parameters"), Mapping):
+            walk(reader["Parameters"], "ItemReader.Parameters", name)
+    return found
 
 
 def _no_lambda(definition: Mapping[str, Any]) -> str | None:
@@ -554,13 +634,23 @@ def _resource_is(state: str, *allowed: str) -> Field:
     return Field(state, "Resource", rule)
 
 
-def _catch_all_last(state: str) -> Field:
+def _catch_all_last(state: str, next_state: str | None = None, result_path: str | None = None) -> Field:
     def rule(catchers: Any) -> str | None:
         if not catchers:
             return "has no Catch; the exercise asks for a catcher"
         names = [e for c in catchers for e in c.get("ErrorEquals", [])]
         if "States.ALL" not in names:
             return "Catch has no States.ALL catcher; the exercise asks for a catch-all"
+        index, catch_all = next((i, c) for i, c in enumerate(catchers) if "States.ALL" in c.get("ErrorEquals", []))
+        if next_state is not None and catch_all.get("Next") != next_state:
+            return (f"Catch[{index}] (States.ALL) goes to {_short(catch_all.get('Next'), 40)}; the exercise asks "
+                    f"for \"{next_state}\"")
+        if result_path is not None and catch_all.get("ResultPath", "$") != result_path:
+            found = catch_all.get("ResultPath", _MISSING)
+            shown = "missing (so the error object replaces the order)" if found is _MISSING else \
+                f"{_short(found, 40)}"
+            return (f"Catch[{index}] (States.ALL): ResultPath is {shown}; the exercise asks for "
+                    f"\"{result_path}\" to keep the order")
         return None
 
     return Field(state, "Catch", rule)
@@ -586,6 +676,41 @@ def _retry_delays(state: str, delays: Sequence[float]) -> Callable[[Any], str | 
         if [float(x) for x in got] != [float(x) for x in delays]:
             return (f"the back-off before each retry of '{state}' was {', '.join(f'{x:g}s' for x in got) or 'none'}; "
                     f"the exercise expects {', '.join(f'{x:g}s' for x in delays)}")
+        return None
+
+    return look
+
+
+def _input_of(execution: Any, state: str) -> Any:
+    """The input of the first visit of ``state`` (``_MISSING`` when it never ran)."""
+    for record in execution.records:
+        if record["name"] == state and record.get("inspection"):
+            return record["inspection"].get("input", _MISSING)
+    return _MISSING
+
+
+def _order_kept_with_error(state: str, order_id: str) -> Callable[[Any], str | None]:
+    def look(execution: Any) -> str | None:
+        seen = _input_of(execution, state)
+        if seen is _MISSING:
+            return None  # "ended in" already says the execution never got there
+        if isinstance(seen, Mapping) and seen.get("orderId") == order_id and "error" in seen:
+            return None
+        return (f"{state}'s input should be the order with the error under $.error (it was {_short(seen, 90)}): "
+                "without a ResultPath, the catcher's error object replaces the state's input")
+
+    return look
+
+
+def _output_of(state: str, must_not_have: str) -> Callable[[Any], str | None]:
+    def look(execution: Any) -> str | None:
+        for record in execution.records:
+            if record["name"] == state and record.get("inspection") and "output" in record["inspection"]:
+                out = record["inspection"]["output"]
+                if isinstance(out, Mapping) and must_not_have in out:
+                    return (f"state '{state}' still passes {must_not_have!r} on in its output "
+                            f"({_short(out, 80)}); the exercise asks it to drop it and keep it in a variable")
+                return None
         return None
 
     return look
@@ -708,8 +833,8 @@ _add(
              functions=lambdas,
              cases=[Case(input={"sku": "B2"}, output={"sku": "B2", "price": 12}),
                     Case(input={"sku": "A1"}, output={"sku": "A1", "price": 5})],
-             hint="A Task whose Resource is the function's name or ARN passes its input as the event and "
-                  "outputs what the function returns."),
+             hint="A Task whose Resource is the function's ARN (in sfnlab, its name also works) passes its "
+                  "input as the event and outputs what the function returns."),
     Exercise("02.2", "Unwrap lambda:invoke's Payload",
              functions=lambdas,
              fields=[_resource_is("Price", "arn:aws:states:::lambda:invoke")],
@@ -811,13 +936,7 @@ _add(
     Exercise("09.2", "Catch a declined card and keep the order",
              functions=lambdas,
              cases=[Case(input={"orderId": "o-2", "amount": 5, "card": "declined"}, ends_in="PaymentFailed",
-                         status="FAILED", error="PaymentFailed",
-                         extra=lambda ex: None if (
-                             [r for r in ex.records if r["name"] == "PaymentFailed"][0]["inspection"]["input"]
-                             .get("orderId") == "o-2" and "error" in
-                             [r for r in ex.records if r["name"] == "PaymentFailed"][0]["inspection"]["input"]) else
-                         "PaymentFailed's input should be the order with the error under $.error "
-                         f"(it was {_short([r for r in ex.records if r['name'] == 'PaymentFailed'][0]['inspection']['input'], 90)})"),
+                         status="FAILED", error="PaymentFailed", extra=_order_kept_with_error("PaymentFailed", "o-2")),
                     Case(input={"orderId": "o-3", "amount": 5}, output={"charged": 5, "status": "PAID"})],
              hint="Catch [{\"ErrorEquals\": [\"PaymentDeclined\"], \"ResultPath\": \"$.error\", "
                   "\"Next\": \"PaymentFailed\"}]."),
@@ -840,7 +959,9 @@ _add(
                   "TimeoutSeconds so nobody waits for a year."),
     Exercise("10.2", "Run a child workflow and wait for it (.sync)",
              fields=[_resource_is("RunChild", "arn:aws:states:::states:startExecution.sync:2",
-                                  "arn:aws:states:::states:startExecution.sync")],
+                                  "arn:aws:states:::states:startExecution.sync"),
+                     Field("RunChild", "Parameters.StateMachineArn.$", "$.child",
+                           "the child's ARN comes from the input's child field")],
              hint="arn:aws:states:::states:startExecution.sync:2 waits for the child and returns its "
                   "output as JSON."),
     # 11 direct integrations
@@ -875,7 +996,8 @@ _add(
     Exercise("13.1", "An Express workflow for a quick API call",
              type="EXPRESS", functions=lambdas,
              cases=[Case(input={"sku": "A1"}, output={"sku": "A1", "price": 5})],
-             hint="Request-response only: call GetPrice by name, no .sync or .waitForTaskToken."),
+             hint="Request-response only: call the GetPrice function (its ARN, or its name in sfnlab), "
+                  "no .sync, .waitForTaskToken or activity."),
     Exercise("13.2", "Fit in five minutes",
              type="EXPRESS",
              cases=[Case(input={}, status="SUCCEEDED")],
@@ -891,7 +1013,7 @@ _add(
                   "and compare $.inventory.quantity."),
     Exercise("14.2", "Never leave a payment error unhandled",
              functions=capstone_lambdas,
-             fields=[_catch_all_last("ProcessPayment")],
+             fields=[_catch_all_last("ProcessPayment", "HandlePaymentError", "$.error")],
              cases=[Case(input={**_ORDER, "productId": "p-1", "timeouts": 4}, status="FAILED", error="PaymentFailed",
                          ends_in="HandlePaymentError", setup=capstone_resources, attempts={"ProcessPayment": 4}),
                     Case(input={**_ORDER, "productId": "p-1", "card": "declined"}, status="FAILED",
@@ -908,6 +1030,7 @@ _add(
              hint="\"Output\": {\"total\": \"{% $sum($states.input.items.(price * qty)) %}\", "
                   "\"lines\": \"{% $count($states.input.items) %}\"}"),
     Exercise("16.2", "Remember a value with Assign",
-             cases=[Case(input={"customer": "ada", "items": [1, 2]}, output={"customer": "ada", "count": 2})],
+             cases=[Case(input={"customer": "ada", "items": [1, 2]}, output={"customer": "ada", "count": 2},
+                         extra=_output_of("Remember", "customer"))],
              hint="Assign {\"customer\": ...} in the first state; read $customer in the last one."),
 )
