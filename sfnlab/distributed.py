@@ -126,6 +126,12 @@ def read_items(execution, state, value: Any, raw: Any, scope, frame) -> Generato
                        "Arguments") or {}
     config = dict(reader.get("ReaderConfig") or {})
     max_items = _number(execution, state, config, "MaxItems", value, raw, scope)
+    if isinstance(max_items, (int, float)) and not isinstance(max_items, bool) and max_items < 0:
+        raise StatesError("States.ItemReaderFailed", "field MaxItems must be positive")
+    headers = config.get("CSVHeaders")
+    if str(config.get("CSVHeaderLocation", "")).upper() == "GIVEN" and isinstance(headers, list) \
+            and len(set(map(str, headers))) != len(headers):
+        raise StatesError("States.ItemReaderFailed", "CSV headers cannot contain duplicates.")
     s3 = _services(execution).client("s3", validate=False)
     from botocore.exceptions import ClientError
 
@@ -159,7 +165,7 @@ def _list_objects(s3, params: dict, max_items: Any) -> list:
     for page in paginator.paginate(**request):
         for obj in page.get("Contents", []):
             items.append({"Etag": obj.get("ETag"), "Key": obj["Key"],
-                          "LastModified": obj["LastModified"].timestamp() if hasattr(obj.get("LastModified"), "timestamp")
+                          "LastModified": int(obj["LastModified"].timestamp()) if hasattr(obj.get("LastModified"), "timestamp")
                           else obj.get("LastModified"), "Size": obj.get("Size"),
                           "StorageClass": obj.get("StorageClass", "STANDARD")})
     return _limit(items, max_items)

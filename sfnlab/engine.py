@@ -718,7 +718,8 @@ class Execution:
     def _run_task(self, state: d.TaskState, raw: Any, frame: Frame, entered: int) -> Generator:
         from .tasks import run_task
 
-        callback = state.resource.endswith(".waitForTaskToken")
+        # A task token exists for callbacks and, as AWS was recorded doing, for .sync tasks too.
+        callback = state.resource.endswith(".waitForTaskToken") or ".sync" in state.resource
 
         def attempt(retry_count: int) -> Generator:
             token = self.task_token() if callback else None

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import zlib
 from datetime import datetime, timezone
 from email.utils import formatdate
@@ -70,13 +71,53 @@ def call(execution, service: str, api: str, params: Any) -> Any:
     boto_service, operation = target
     request = _optimized_request(service, api, params)
     client = _services(execution).client(boto_service, validate=False)
-    answer, raw = _send(client, operation, request, lambda exc: _v1_error(service, exc))
+    if service == "sns" and str(request.get("TopicArn", "")).endswith(".fifo") and "MessageGroupId" not in request:
+        refused = _client_error("InvalidParameter", "Invalid parameter: The MessageGroupId parameter is required for "
+                                                    "FIFO topics", operation)
+        refused.sfnlab_service_model = client.meta.service_model
+        raise _v1_error(service, refused)
     if service == "events":
-        result = _plain(answer)
+        result = _put_events(client, request, lambda exc: _v1_error(service, exc))
         if result.get("FailedEntryCount"):
             raise StatesError("EventBridge.FailedEntry", to_json(result))
         return result
+    answer, raw = _send(client, operation, request, lambda exc: _v1_error(service, exc))
+    answer = _as_asked(boto_service, request, answer)
     return _with_metadata(execution, boto_service, _plain(answer), raw, operation)
+
+
+def _malformed_detail(entry: Any) -> bool:
+    """EventBridge accepts a ``Detail`` only when it is the text of a JSON object."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("Detail"), str):
+        return False
+    try:
+        return not isinstance(json.loads(entry["Detail"]), dict)
+    except ValueError:
+        return True
+
+
+def _put_events(client, request: dict, name_error) -> dict:
+    """PutEvents: entries with a malformed Detail fail on their own (``MalformedDetail``), the others are sent."""
+    entries = request.get("Entries")
+    if not isinstance(entries, list) or not any(_malformed_detail(e) for e in entries):
+        answer, _ = _send(client, "PutEvents", request, name_error)
+        return _plain(answer)
+    good = [e for e in entries if not _malformed_detail(e)]
+    sent: list = []
+    failed = 0
+    if good:
+        answer, _ = _send(client, "PutEvents", {**request, "Entries": good}, name_error)
+        answer = _plain(answer)
+        sent = list(answer.get("Entries") or [])
+        failed = int(answer.get("FailedEntryCount") or 0)
+    out = []
+    for entry in entries:
+        if _malformed_detail(entry):
+            out.append({"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."})
+            failed += 1
+        else:
+            out.append(sent.pop(0) if sent else {})
+    return {"Entries": out, "FailedEntryCount": failed}
 
 
 def _services(execution) -> Any:
@@ -91,9 +132,9 @@ def _services(execution) -> Any:
 
 def _optimized_request(service: str, api: str, params: dict) -> dict:
     request = dict(params)
-    if service == "sqs" and "MessageBody" in request and not isinstance(request["MessageBody"], str):
+    if service == "sqs" and request.get("MessageBody") is not None and not isinstance(request["MessageBody"], str):
         request["MessageBody"] = to_json(request["MessageBody"])
-    if service == "sns" and "Message" in request and not isinstance(request["Message"], str):
+    if service == "sns" and request.get("Message") is not None and not isinstance(request["Message"], str):
         request["Message"] = to_json(request["Message"])
     if service == "events" and isinstance(request.get("Entries"), list):
         request["Entries"] = [
@@ -107,6 +148,11 @@ def _send(client, operation: str, request: dict, name_error) -> tuple[dict, dict
     from botocore.exceptions import ClientError, ParamValidationError
 
     method = getattr(client, _snake(client, operation))
+    request = {k: v for k, v in request.items() if v is not None}  # the Java SDK sends no null member
+    refused = _service_validation(client, operation, request)
+    if refused is not None:
+        refused.sfnlab_service_model = client.meta.service_model
+        raise name_error(refused)
     try:
         answer = method(**request)
     except ClientError as exc:
@@ -121,6 +167,64 @@ def _send(client, operation: str, request: dict, name_error) -> tuple[dict, dict
         refused.sfnlab_service_model = client.meta.service_model
         raise name_error(refused) from None
     return answer, {}
+
+
+_DYNAMODB_TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
+
+
+def _service_validation(client, operation: str, request: dict):
+    """The request checks the service makes before anything else (the local server skips some).
+
+    * JSON-protocol services (DynamoDB, ...): a missing required member is a ``ValidationException``
+      "1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must
+      not be null"; DynamoDB also checks a table name against ``[a-zA-Z0-9_.-]+``.
+    * SQS: a missing required parameter is ``MissingParameter`` "The request must contain the
+      parameter MessageBody.".
+    """
+    from botocore.exceptions import ClientError
+
+    model = client.meta.service_model
+    try:
+        shape = model.operation_model(operation).input_shape
+    except Exception:  # noqa: BLE001 - unknown operation: botocore answers
+        return None
+    if shape is None:
+        return None
+    missing = [name for name in shape.required_members if name not in request]
+    service = model.service_name
+    if service == "sqs" and missing:
+        return _client_error("MissingParameter", f"The request must contain the parameter {missing[0]}.", operation)
+    if model.protocol not in ("json", "rest-json"):
+        return None
+    problems = [f"Value null at '{name[:1].lower() + name[1:]}' failed to satisfy constraint: Member must not be null"
+                for name in missing]
+    if service == "dynamodb":
+        table = request.get("TableName")
+        if isinstance(table, str) and not _DYNAMODB_TABLE_NAME.fullmatch(table):
+            problems.append(f"Value '{table}' at 'tableName' failed to satisfy constraint: Member must satisfy "
+                            "regular expression pattern: [a-zA-Z0-9_.-]+")
+    if not problems:
+        return None
+    count = len(problems)
+    return _client_error("ValidationException", f"{count} validation error{'s' if count > 1 else ''} detected: "
+                                                + "; ".join(problems), operation)
+
+
+def _client_error(code: str, message: str, operation: str, status: int = 400):
+    import uuid
+
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": message},
+                        "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())}}, operation)
+
+
+def _as_asked(service: str, request: dict, answer: dict) -> dict:
+    """DynamoDB reports ``ConsumedCapacity`` only when the request asks for it (the local server always does)."""
+    if service == "dynamodb" and isinstance(answer, dict) and "ConsumedCapacity" in answer \
+            and request.get("ReturnConsumedCapacity") in (None, "NONE"):
+        answer = {k: v for k, v in answer.items() if k != "ConsumedCapacity"}
+    return answer
 
 
 def _snake(client, operation: str) -> str:
@@ -192,11 +296,23 @@ def _call_sdk(execution, sdk_service: str, action: str, params: dict) -> Any:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
         request_id = exc.response.get("ResponseMetadata", {}).get("RequestId", "")
         message = error.get("Message") or code
+        if boto_service == "s3":
+            # S3's exceptions name the extended request id (x-amz-id-2) and no attempt count.
+            meta = exc.response.get("ResponseMetadata", {})
+            extended = meta.get("HostId") or (meta.get("HTTPHeaders") or {}).get("x-amz-id-2") or _extended_id()
+            return StatesError(name, f"{message} (Service: {prefix}, Status Code: {status}, Request ID: {request_id}, "
+                                     f"Extended Request ID: {extended})")
         return StatesError(name, f"{message} (Service: {prefix}, Status Code: {status}, Request ID: {request_id}) "
                                  "(SDK Attempt Count: 1)")
 
     answer, _ = _send(client, operation, request, name_error)
-    return _plain(answer)
+    return _plain(_as_asked(boto_service, request, answer))
+
+
+def _extended_id() -> str:
+    import os
+
+    return base64.b64encode(os.urandom(57)).decode()
 
 
 def _sdk_request(operation_model, params: dict) -> dict:
@@ -207,7 +323,9 @@ def _sdk_request(operation_model, params: dict) -> dict:
     out = {}
     for key, value in params.items():
         member = shape.members.get(key)
-        if member is not None and member.type_name == "blob" and not isinstance(value, (bytes, str)):
+        if member is not None and member.type_name == "blob" and not isinstance(value, bytes):
+            # any JSON value, text included, is sent as its JSON text (S3 PutObject of "text data" stores
+            # "\"text data\"": the recorded ETag is that text's MD5)
             value = to_json(value)
         elif member is not None and member.type_name == "string" and isinstance(value, (dict, list)):
             value = to_json(value)
@@ -243,7 +361,27 @@ def _wire_length(service: str, operation: str, answer: dict, request_id: str, ra
         body += (f"  </PublishResult>\n  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n"
                  "  </ResponseMetadata>\n</PublishResponse>\n")
         return len(body.encode())
+    if service == "states" and "ExecutionArn" in answer:
+        # StartExecution's JSON body: {"executionArn":"...","startDate":1.699999999123E9} (Java's double text).
+        body = json.dumps({"executionArn": answer["ExecutionArn"]}, separators=(",", ":"))[:-1]
+        return len(body.encode()) + len(',"startDate":}') + len(_java_double(answer.get("StartDate", 0) / 1000))
     return len(json.dumps(answer, separators=(",", ":")).encode())
+
+
+def _java_double(value: float) -> str:
+    """``Double.toString``: plain below 10^7, else computerized scientific notation (1.699999999123E9)."""
+    value = float(value)
+    if value == 0 or 1e-3 <= abs(value) < 1e7:
+        return repr(value)
+    text = repr(value)
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        return f"{mantissa if '.' in mantissa else mantissa + '.0'}E{int(exp)}"
+    whole, _, frac = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    whole = whole.lstrip("-")
+    digits = (whole + frac).rstrip("0") or "0"
+    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{len(whole) - 1}"
 
 
 def _with_metadata(execution, service: str, answer: dict, raw: dict, operation: str) -> dict:

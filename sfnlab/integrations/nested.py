@@ -80,8 +80,11 @@ def call_states(execution, api: str, pattern: str, value: Any, task, timeout, he
         if operation is None:
             raise StatesError("States.Runtime", f"The resource provided arn:aws:states:::aws-sdk:sfn:{api} is not "
                                                 "recognized.")
+        request = {k: v for k, v in _camel(params).items() if v is not None}  # the SDK sends no null member
+        if operation == "StartExecution" and "input" in request and not isinstance(request["input"], str):
+            request["input"] = to_json(request["input"])  # a JSON value is sent as its text
         try:
-            answer = backend.call_nested(operation, _camel(params))
+            answer = backend.call_nested(operation, request)
         except ApiError as exc:
             raise _api_error(exc, True, backend) from None
         return _pascal(_dates_to_text(answer))
