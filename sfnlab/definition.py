@@ -406,11 +406,11 @@ def _optional_path(raw: Mapping[str, Any], key: str) -> Path | None:
     return compile_path(value) if isinstance(value, str) and value.startswith("$") else None
 
 
-def _compile_pass(f: dict, raw: Mapping[str, Any], ql: str) -> PassState:
+def _compile_pass(f: dict, raw: Mapping[str, Any], ql: str, top: str) -> PassState:
     return PassState(**f, **_results(raw, ql), result=raw.get("Result"), has_result="Result" in raw)
 
 
-def _compile_task(f: dict, raw: Mapping[str, Any], ql: str) -> TaskState:
+def _compile_task(f: dict, raw: Mapping[str, Any], ql: str, top: str) -> TaskState:
     jsonata = ql != JSONPATH
     return TaskState(
         **f, **_results(raw, ql), **_handlers(raw, ql),
@@ -425,7 +425,7 @@ def _compile_task(f: dict, raw: Mapping[str, Any], ql: str) -> TaskState:
     )
 
 
-def _compile_choice(f: dict, raw: Mapping[str, Any], ql: str) -> ChoiceState:
+def _compile_choice(f: dict, raw: Mapping[str, Any], ql: str, top: str) -> ChoiceState:
     jsonata = ql != JSONPATH
     branches = tuple(
         ChoiceBranch(
@@ -441,7 +441,7 @@ def _compile_choice(f: dict, raw: Mapping[str, Any], ql: str) -> ChoiceState:
     return ChoiceState(**f, choices=branches, default=raw.get("Default"))
 
 
-def _compile_wait(f: dict, raw: Mapping[str, Any], ql: str) -> WaitState:
+def _compile_wait(f: dict, raw: Mapping[str, Any], ql: str, top: str) -> WaitState:
     jsonata = ql != JSONPATH
     return WaitState(
         **f,
@@ -454,11 +454,11 @@ def _compile_wait(f: dict, raw: Mapping[str, Any], ql: str) -> WaitState:
     )
 
 
-def _compile_succeed(f: dict, raw: Mapping[str, Any], ql: str) -> SucceedState:
+def _compile_succeed(f: dict, raw: Mapping[str, Any], ql: str, top: str) -> SucceedState:
     return SucceedState(**f)
 
 
-def _compile_fail(f: dict, raw: Mapping[str, Any], ql: str) -> FailState:
+def _compile_fail(f: dict, raw: Mapping[str, Any], ql: str, top: str) -> FailState:
     jsonata = ql != JSONPATH
     return FailState(
         **f,
@@ -480,21 +480,15 @@ def _fail_path(value: Any) -> Any:
     return compile_intrinsic(value) if is_intrinsic(value) else compile_path(value)
 
 
-def _compile_parallel(f: dict, raw: Mapping[str, Any], ql: str) -> ParallelState:
+def _compile_parallel(f: dict, raw: Mapping[str, Any], ql: str, top: str) -> ParallelState:
     branches = tuple(
-        # Children follow the top-level QueryLanguage, not the parent state's (AWS behaviour).
-        _compile_graph(b, f"{f['location']}/Branches/{i}", _top_language(f, ql))
+        _compile_graph(b, f"{f['location']}/Branches/{i}", top)
         for i, b in enumerate(raw.get("Branches", ()))
     )
     return ParallelState(**f, **_results(raw, ql), **_handlers(raw, ql), branches=branches)
 
 
-def _top_language(f: dict, ql: str) -> str:
-    return f.pop("_top_ql", ql)
-
-
-def _compile_map(f: dict, raw: Mapping[str, Any], ql: str) -> MapState:
-    top = _top_language(f, ql)
+def _compile_map(f: dict, raw: Mapping[str, Any], ql: str, top: str) -> MapState:
     processor_raw = raw.get("ItemProcessor") or raw.get("Iterator")
     key = "ItemProcessor" if "ItemProcessor" in raw else "Iterator"
     config = (processor_raw or {}).get("ProcessorConfig", {})
@@ -533,7 +527,9 @@ def _compile_map(f: dict, raw: Mapping[str, Any], ql: str) -> MapState:
     )
 
 
-_COMPILERS: dict[str, Callable[[dict, Mapping[str, Any], str], State]] = {
+# Each compiler gets the state's fields, its JSON, its query language and the machine's top-level
+# language (children of a Parallel or Map follow the top level, not their parent state: AWS's rule).
+_COMPILERS: dict[str, Callable[[dict, Mapping[str, Any], str, str], State]] = {
     "Pass": _compile_pass,
     "Task": _compile_task,
     "Choice": _compile_choice,
@@ -547,7 +543,4 @@ _COMPILERS: dict[str, Callable[[dict, Mapping[str, Any], str], State]] = {
 
 def _compile_state(name: str, raw: Mapping[str, Any], location: str, query_language: str) -> State:
     fields = _common(name, raw, location, query_language)
-    ql = fields["query_language"]
-    if raw["Type"] in ("Parallel", "Map"):
-        fields["_top_ql"] = query_language
-    return _COMPILERS[raw["Type"]](fields, raw, ql)
+    return _COMPILERS[raw["Type"]](fields, raw, fields["query_language"], query_language)

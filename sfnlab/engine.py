@@ -18,6 +18,16 @@ Public surface used by the client (api.py) and the pythonic layer:
 Every line of control (the execution, a Parallel branch, a Map iteration) is a generator run by
 :class:`~sfnlab.clock.Scheduler`; it yields only when virtual time must pass or when it waits for
 other lines, so a long chain of states that never wait costs no scheduling at all.
+
+Besides the AWS history, an execution keeps ``records``: one dict per state visit, in the order
+states were entered, for the drawings, the data-flow stepper, timelines and TestState::
+
+    {"name", "type", "scope",            # scope: () at top level, else (("Map"|"Parallel", state, index), ...)
+     "entered_event", "exited_event", "entered_time", "exited_time",
+     "status",                           # SUCCEEDED | FAILED | CAUGHT | RUNNING | ABORTED
+     "next", "error", "cause", "caught_by",
+     "inspection",                       # stage values under TestState's inspectionData names
+     "attempts"}                         # Task/Parallel/Map: start, end, error, retry_index, delay
 """
 from __future__ import annotations
 
@@ -108,14 +118,16 @@ class Retriable(Exception):
 
 
 class Frame:
-    """One line of control: where its last event was, its variables, its Map item, its place."""
+    """One line of control: where its last event was, its variables, the state it is in, its place.
 
-    __slots__ = ("prev", "variables", "map_item", "assigned", "record", "scope_path")
+    ``$$.Map.Item`` exists only while a Map's ItemSelector is evaluated, so frames carry no Map item.
+    """
 
-    def __init__(self, prev: int, variables: dict, map_item: dict | None = None, scope_path: tuple = ()) -> None:
+    __slots__ = ("prev", "variables", "assigned", "record", "scope_path")
+
+    def __init__(self, prev: int, variables: dict, scope_path: tuple = ()) -> None:
         self.prev = prev
         self.variables = variables
-        self.map_item = map_item
         self.assigned: dict | None = None
         self.record: dict | None = None
         self.scope_path = scope_path
@@ -149,7 +161,7 @@ class Execution:
         self.stop_time: float | None = None
         # Express executions keep no history on AWS; sfnlab keeps one for learning, without the limit.
         self.history = History(runtime.clock, History.LIMIT if info.type == "STANDARD" else None)
-        self.records: list[dict] = []  # one per state visit; see the module docstring
+        self.records: list[dict] = []  # one per state visit (see the module docstring)
         self.test_mode: TestMode | None = None
         self.redrive_count = 0
         self.redrive_time: float | None = None
@@ -377,8 +389,6 @@ class Execution:
         if retry_count is not None:
             state_ctx["RetryCount"] = retry_count
         ctx["State"] = state_ctx
-        if frame.map_item is not None:
-            ctx["Map"] = frame.map_item
         if token is not None:
             ctx["Task"] = {"Token": token}
         return ctx

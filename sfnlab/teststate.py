@@ -363,8 +363,6 @@ class _Run:
             ctx["State"] = state_ctx
             if token is not None:
                 ctx["Task"] = {"Token": token}
-        if frame.map_item is not None:
-            ctx["Map"] = frame.map_item
         if self.state.raw.get("ItemsPath") == "$$." + _READER_KEY:
             ctx[_READER_KEY] = self.reader_data if isinstance(self.reader_data, list) else []
         return ctx
