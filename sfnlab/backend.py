@@ -720,18 +720,12 @@ class Backend:
         if test_case:
             self._test_cases[arn] = test_case
         try:
-            if self._nested:
-                record.run = self._start_quietly(rev.machine, info, value, input_text, sm.type)
-            else:
-                record.run = engine.start(rev.machine, self.runtime, info, value, input_text)
+            # A nested start (from inside a running execution) only schedules the child.
+            record.run = engine.start(rev.machine, self.runtime, info, value, input_text, run=not self._nested)
         except BaseException:
             del self._executions[arn]
             raise
         return record
-
-    def _start_quietly(self, machine: Machine, info: Any, value: Any, input_text: str, sm_type: str) -> Any:
-        """Start an execution; run it now unless an execution is the caller (a nested start)."""
-        return engine.start(machine, self.runtime, info, value, input_text, run=not self._nested)
 
     def test_case_of(self, execution_arn: str) -> str | None:
         """The mock test case an execution was started with (``<machine ARN>#<test case>``)."""
