@@ -9,7 +9,6 @@ import html
 import json
 from typing import TYPE_CHECKING, Any
 
-from .history import details_key
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Execution
@@ -40,27 +39,6 @@ def _badge(status: str) -> str:
             f'font-weight:bold">{html.escape(status)}</span>')
 
 
-def event_summary(event: dict) -> str:
-    """One line describing an event's details (name, error, length...)."""
-    key = details_key(event["type"])
-    details = event.get(key, {}) if key else {}
-    parts = []
-    for field in ("name", "index", "length", "error", "cause", "resource"):
-        if field in details:
-            value = details[field]
-            text = value if isinstance(value, str) else json.dumps(value)
-            if len(text) > 80:
-                text = text[:77] + "..."
-            parts.append(f"{field}={text}")
-    return ", ".join(parts)
-
-
-def history_rows(execution: "Execution") -> list[tuple[int, float, str, str]]:
-    """(id, seconds since start, type, summary) for every event."""
-    start = execution.start_time
-    return [(e["id"], e["timestamp"] - start, e["type"], event_summary(e)) for e in execution.events]
-
-
 def drawing_svg(source: Any, execution: Any = None) -> str:
     """The drawing as inline SVG, or "" when no ``dot`` program can be found."""
     try:
@@ -88,16 +66,10 @@ def execution_html(execution: "Execution", *, max_events: int = 200, drawing: bo
         svg = drawing_svg(execution.machine, execution)
         if svg:
             lines.append(f"<div style='max-width:100%;overflow:auto'>{svg[svg.find('<svg'):]}</div>")
-    rows = history_rows(execution)
-    lines.append(f"<details><summary>History ({len(rows)} events)</summary><table style='{_TABLE}'>")
-    lines.append(f"<tr><th style='{_CELL}'>id</th><th style='{_CELL}'>+s</th><th style='{_CELL}'>type</th>"
-                 f"<th style='{_CELL}'>details</th></tr>")
-    for event_id, offset, event_type, summary in rows[:max_events]:
-        lines.append(f"<tr><td style='{_CELL}'>{event_id}</td><td style='{_CELL}'>{offset:g}</td>"
-                     f"<td style='{_CELL}'>{html.escape(event_type)}</td><td style='{_CELL}'>{html.escape(summary)}</td></tr>")
-    if len(rows) > max_events:
-        lines.append(f"<tr><td colspan=4 style='{_CELL}'>… {len(rows) - max_events} more</td></tr>")
-    lines.append("</table></details>")
+    from .render import history_table
+
+    table = history_table(execution, max_rows=max_events)
+    lines.append(f"<details><summary>History ({len(table.rows)} events)</summary>{table._repr_html_()}</details>")
     return "\n".join(lines)
 
 
@@ -116,7 +88,6 @@ def machine_html(machine: "StateMachine") -> str:
 
 def history_text(execution: "Execution") -> str:
     """A compact, fixed-width history for terminals (the CLI prints this)."""
-    out = []
-    for event_id, offset, event_type, summary in history_rows(execution):
-        out.append(f"{event_id:>5}  +{offset:<10g} {event_type:<28} {summary}")
-    return "\n".join(out)
+    from .render import history_table
+
+    return str(history_table(execution, max_rows=len(execution.events)))
