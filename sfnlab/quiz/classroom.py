@@ -1,10 +1,12 @@
 """Classroom use: build a set, hand it out without the key, collect responses, grade to CSV.
 
-    >>> s = build_set(load_bank(), topics=["retry-catch"], count=10, seed=1, name="week-3")
-    >>> export_set(s, "week-3.json")             # for learners: no answers, feedback or explanations
-    >>> export_key(s, "week-3.key.json")          # for the instructor
+For example::
+
+    s = build_set(load_bank(), topics=["retry-catch"], count=10, seed=1, name="week-3")
+    export_set(s, "week-3.json")             # for learners: no answers, feedback or explanations
+    export_key(s, "week-3.key.json")          # for the instructor
     # learners: sfnlab.quiz.show("week-3.json", mode="assignment"), then export_responses(...)
-    $ sfnlab quiz grade responses/*.json --key week-3.key.json -o gradebook.csv
+    # instructor: sfnlab quiz grade responses/*.json --key week-3.key.json -o gradebook.csv
 """
 from __future__ import annotations
 
