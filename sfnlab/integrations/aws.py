@@ -81,7 +81,7 @@ def call(execution, service: str, api: str, params: Any) -> Any:
         if result.get("FailedEntryCount"):
             raise StatesError("EventBridge.FailedEntry", to_json(result))
         return result
-    answer, raw = _send(client, operation, request, lambda exc: _v1_error(service, exc))
+    answer, raw = _send(client, operation, request, lambda exc: _v1_error(service, exc, request))
     answer = _as_asked(boto_service, request, answer)
     return _with_metadata(execution, boto_service, _plain(answer), raw, operation)
 
@@ -220,10 +220,19 @@ def _client_error(code: str, message: str, operation: str, status: int = 400):
 
 
 def _as_asked(service: str, request: dict, answer: dict) -> dict:
-    """DynamoDB reports ``ConsumedCapacity`` only when the request asks for it (the local server always does)."""
-    if service == "dynamodb" and isinstance(answer, dict) and "ConsumedCapacity" in answer \
+    """Where the local server answers differently from AWS, answer as AWS does.
+
+    DynamoDB reports ``ConsumedCapacity`` only when the request asks for it (the local server
+    always does); S3 names the kind of a whole-object checksum it returns (``ChecksumType``).
+    """
+    if not isinstance(answer, dict):
+        return answer
+    if service == "dynamodb" and "ConsumedCapacity" in answer \
             and request.get("ReturnConsumedCapacity") in (None, "NONE"):
         answer = {k: v for k, v in answer.items() if k != "ConsumedCapacity"}
+    if service == "s3" and "ChecksumType" not in answer and any(k.startswith("Checksum") for k in answer) \
+            and "ETag" in answer and "Body" not in answer:
+        answer = {**answer, "ChecksumType": "FULL_OBJECT"}
     return answer
 
 
@@ -237,11 +246,13 @@ def _exception_name(shape: str) -> str:
     return shape if shape.endswith("Exception") else shape + "Exception"
 
 
-def _v1_error(service: str, exc) -> StatesError:
+def _v1_error(service: str, exc, request: dict | None = None) -> StatesError:
     prefix, generic, cause_service = _V1[service]
     error = exc.response.get("Error", {})
     code = str(error.get("Code", "")).rpartition(".")[2] or "Unknown"
     message = error.get("Message", "")
+    if service == "sns" and code == "NotFound" and (request or {}).get("TopicArn"):
+        message = "Topic does not exist"  # AWS's words when the TopicArn names no topic
     shape = _shape_from_model(exc, code)
     name = f"{prefix}.{_exception_name(shape)}" if shape else f"{prefix}.{generic}"
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
@@ -299,7 +310,8 @@ def _call_sdk(execution, sdk_service: str, action: str, params: dict) -> Any:
         if boto_service == "s3":
             # S3's exceptions name the extended request id (x-amz-id-2) and no attempt count.
             meta = exc.response.get("ResponseMetadata", {})
-            extended = meta.get("HostId") or (meta.get("HTTPHeaders") or {}).get("x-amz-id-2") or _extended_id()
+            extended = meta.get("HostId") or (meta.get("HTTPHeaders") or {}).get("x-amz-id-2") \
+                or _extended_id(execution.runtime.random)
             return StatesError(name, f"{message} (Service: {prefix}, Status Code: {status}, Request ID: {request_id}, "
                                      f"Extended Request ID: {extended})")
         return StatesError(name, f"{message} (Service: {prefix}, Status Code: {status}, Request ID: {request_id}) "
@@ -309,10 +321,8 @@ def _call_sdk(execution, sdk_service: str, action: str, params: dict) -> Any:
     return _plain(_as_asked(boto_service, request, answer))
 
 
-def _extended_id() -> str:
-    import os
-
-    return base64.b64encode(os.urandom(57)).decode()
+def _extended_id(rng) -> str:
+    return base64.b64encode(rng.getrandbits(456).to_bytes(57, "big")).decode()
 
 
 def _sdk_request(operation_model, params: dict) -> dict:
