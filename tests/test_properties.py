@@ -30,6 +30,13 @@ MACHINES = [
                                           "W": {"Type": "Wait", "SecondsPath": "$", "End": True}}}}}},
     {"StartAt": "W", "States": {"W": {"Type": "Wait", "TimestampPath": "$.a", "End": True}}},
     {"StartAt": "F", "States": {"F": {"Type": "Fail", "ErrorPath": "$.a", "CausePath": "$.b"}}},
+    {"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {
+        "Type": "Pass", "Assign": {"n": "{% $count($states.input.a) %}"}, "Next": "C",
+        "Output": {"s": "{% $string($states.input.a) %}", "sum": "{% $sum($states.input.a[$type($) = 'number']) %}"}},
+        "C": {"Type": "Choice", "Default": "W", "Choices": [{"Condition": "{% $n > 2 %}", "Next": "W"}]},
+        "W": {"Type": "Wait", "Seconds": "{% $n %}", "Next": "M"},
+        "M": {"Type": "Map", "Items": "{% $states.input.s ? [1] : [] %}", "End": True,
+              "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}}}}},
     {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True, "Parameters": {
         "f.$": "States.Format('{} {}', $.a, $.b)", "m.$": "States.MathAdd($.a, $.b)", "j.$": "States.StringToJson($.a)",
         "s.$": "States.StringSplit($.a, $.b)", "h.$": "States.Hash($.a, 'SHA-256')",
