@@ -167,6 +167,7 @@ class Execution:
         self.redrive_time: float | None = None
         self._redriven: dict | None = None
         self.on_finish: list[Callable[["Execution"], None]] = []  # called once the execution ends
+        self._last_encoded: tuple[Any, str] | None = None
         self._tasks: list[Task] = []
         self._main: Task | None = None
         self._context_base = {
@@ -401,7 +402,7 @@ class Execution:
         type_name = state.type.value
         now = self.runtime.clock.now
         entered = self.history.add(f"{type_name}StateEntered", frame.prev, {
-            "input": to_json(raw), "inputDetails": {"truncated": False}, "name": state.name,
+            "input": self._encode(raw), "inputDetails": {"truncated": False}, "name": state.name,
         })
         frame.prev = entered
         record = {
@@ -420,7 +421,7 @@ class Execution:
             else:
                 next_name, output = run(self, state, raw, frame, entered)
             if type_name != "Fail":
-                text = to_json(output)
+                text = self._encode(output)
                 if len(text) * 4 > PAYLOAD_LIMIT and len(text.encode()) > PAYLOAD_LIMIT:
                     # Terminal: an oversized state output is not handed to Retry or Catch.
                     raise StatesError("States.DataLimitExceeded", f"The state/task '{state.name}' returned a result "
@@ -448,6 +449,16 @@ class Execution:
             record["status"] = "SUCCEEDED"
         record["inspection"]["output"] = output
         return next_name, output
+
+    def _encode(self, value: Any) -> str:
+        """JSON text of a state's input or output. A state's output is usually the next state's
+        input, the very same object (values are never changed in place), so its text is reused."""
+        last = self._last_encoded
+        if last is not None and last[0] is value:
+            return last[1]
+        text = to_json(value)
+        self._last_encoded = (value, text)
+        return text
 
     # -- data flow helpers ----------------------------------------------------------------------
     def _scope(self, value: Any, state: d.State, entered_time: float, frame: Frame,

@@ -148,15 +148,26 @@ class IntrinsicCall:
             StatesError: ``FAILURE_ERROR`` with ``Invalid arguments in <name>``.
             PathNotFound: a path argument selected nothing.
         """
-        spec = FUNCTIONS[self.name]
+        plan = self.__dict__.get("_plan") or self._make_plan()
+        function, arity_ok, literal_template = plan
         values = [arg.evaluate(scope, rng) for arg in self.args]
-        low, high = spec.arity
-        if len(values) < low or (high is not None and len(values) > high):
+        if not arity_ok:  # AWS accepts the definition and fails the execution
             raise _invalid(self.name)
-        if spec.template and isinstance(self.args[0], Literal) and isinstance(self.args[0].value, str):
+        if literal_template:
             # States.Format must still see the escapes of a literal template (\{ is not a placeholder).
             values[0] = _Template(self.args[0].raw)
-        return spec.function(self.name, values, rng)
+        return function(self.name, values, rng)
+
+    def _make_plan(self) -> tuple:
+        """What evaluation needs, worked out once per call site: function, arity check, template."""
+        spec = FUNCTIONS[self.name]
+        low, high = spec.arity
+        n = len(self.args)
+        literal_template = bool(spec.template and n and isinstance(self.args[0], Literal)
+                                and isinstance(self.args[0].value, str))
+        plan = (spec.function, low <= n and (high is None or n <= high), literal_template)
+        object.__setattr__(self, "_plan", plan)  # frozen dataclass: a private cache, not a field
+        return plan
 
     @property
     def depth(self) -> int:
