@@ -254,24 +254,7 @@ def _short(value: Any, limit: int = 120) -> str:
 
 def _find_state(definition: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
     """A state by name anywhere in the machine (Parallel branches and Map processors too)."""
-    states = definition.get("States")
-    if not isinstance(states, Mapping):
-        return None
-    if isinstance(states.get(name), Mapping):
-        return states[name]
-    for state in states.values():
-        if not isinstance(state, Mapping):
-            continue
-        children = list(state.get("Branches") or [])
-        for key in ("ItemProcessor", "Iterator"):
-            if isinstance(state.get(key), Mapping):
-                children.append(state[key])
-        for child in children:
-            if isinstance(child, Mapping):
-                found = _find_state(child, name)
-                if found is not None:
-                    return found
-    return None
+    return next((state for found, state in all_states(definition) if found == name), None)
 
 
 def all_states(definition: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
