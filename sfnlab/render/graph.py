@@ -68,6 +68,11 @@ def _node_outcome(node: Node, overlay: Overlay | None) -> tuple[list[str], list[
     if outcome is None:
         return [], ["unvisited", focus]
     lines = [labels.shorten(outcome.summary(), 40)]
+    group = overlay.groups.get(node.state)
+    if group is not None and node.kind in ("Parallel", "Map"):
+        # Iteration/branch counts sit in the state's own box: edges never cross a node's label,
+        # while they do cross a cluster's.
+        lines.append(group.summary())
     variants: list[str | None] = [outcome.outcome]
     if outcome.retries:
         lines.append(f"retried ×{outcome.retries}")
@@ -97,10 +102,7 @@ def _add_node(graph: graphviz.Digraph, node: Node, overlay: Overlay | None) -> N
 def _cluster_label(cluster: Cluster, overlay: Overlay | None) -> str:
     kinds = {"Parallel": "Parallel", "Map": "Distributed Map" if cluster.distributed else "Map"}
     title = kinds.get(cluster.kind, cluster.title)
-    extra = []
-    if overlay is not None and cluster.kind in kinds and cluster.state in overlay.groups:
-        extra.append(overlay.groups[cluster.state].summary())
-    return _html(title, cluster.lines, extra, align="left")
+    return _html(title, cluster.lines, [], align="left")
 
 
 def _cluster_variants(cluster: Cluster, overlay: Overlay | None) -> list[str | None]:
