@@ -137,7 +137,8 @@ def matches(error_equals: Iterable[str], error: str | None) -> bool:
     """Whether a Retrier's or Catcher's ``ErrorEquals`` matches ``error``.
 
     ``States.ALL`` matches every error but States.Runtime; ``States.TaskFailed`` matches any
-    error except ``States.Timeout`` and States.Runtime; any other name matches itself only.
+    error except ``States.Timeout`` and States.Runtime; ``States.Timeout`` also matches
+    ``States.HeartbeatTimeout``; any other name matches itself only.
     States.Runtime matches nothing.
     """
     if error in _NOT_MATCHED_BY_ALL:
@@ -146,6 +147,9 @@ def matches(error_equals: Iterable[str], error: str | None) -> bool:
         return "States.ALL" in error_equals
     for name in error_equals:
         if name == error:
+            return True
+        # AWS: States.Timeout covers "ran longer than TimeoutSeconds, or failed to send a heartbeat".
+        if name == "States.Timeout" and error == "States.HeartbeatTimeout":
             return True
         if name == "States.ALL" and error not in _NOT_MATCHED_BY_ALL:
             return True

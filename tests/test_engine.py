@@ -412,3 +412,10 @@ def test_a_function_can_take_virtual_time_and_time_out():
     fast = run({"T": {"Type": "Task", "Resource": "Slow", "TimeoutSeconds": 100, "End": True}}, {"a": 1},
                functions={"Slow": slow})
     assert (fast.status, fast.stop_time - T0) == ("SUCCEEDED", 60)
+
+
+def test_states_timeout_also_matches_a_heartbeat_timeout():
+    # AWS's error-handling page: States.Timeout is raised when a task ran longer than TimeoutSeconds
+    # or failed to send a heartbeat for longer than HeartbeatSeconds.
+    assert sfnlab.errors.matches(["States.Timeout"], "States.HeartbeatTimeout")
+    assert not sfnlab.errors.matches(["States.HeartbeatTimeout"], "States.Timeout")
