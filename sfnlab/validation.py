@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from ._timestamps import is_timestamp
+from ._json import json_type
+from .jsonata import is_expression
 from .errors import Diagnostic
 from .paths import compile_path
 
@@ -286,19 +288,16 @@ def _at(base: str, *parts: str) -> str:
 
 
 def _kind_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
+    """JSON type names as AWS's schema messages use them: integers are told apart from numbers."""
+    if isinstance(value, int) and not isinstance(value, bool):
         return "integer"
-    if isinstance(value, float):
-        return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), "unknown")
+    try:
+        return json_type(value)
+    except TypeError:
+        return "unknown"
 
 
-def _is_jsonata(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
+_is_jsonata = is_expression
 
 
 def validate(definition: str | dict, *, type: str = "STANDARD") -> list[Diagnostic]:  # noqa: A002 - AWS's name
@@ -554,28 +553,27 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _integer(w: _Walk, value: Any, where: str, *, minimum: int | None = None, maximum: int | None = None,
-             jsonata: bool = False) -> None:
+def _bounded(w: _Walk, value: Any, where: str, kind: str, minimum: float | None, maximum: float | None,
+             jsonata: bool) -> None:
+    """A number of the given JSON kind within bounds (in JSONata mode an expression may stand in)."""
     if jsonata and _is_jsonata(value):
         return
-    if not _is_int(value):
-        w.error("type", where, kind="integer")
+    if not (_is_int if kind == "integer" else _is_number)(value):
+        w.error("type", where, kind=kind)
     elif minimum is not None and value < minimum:
         w.error("minimum", where, bound=minimum)
     elif maximum is not None and value > maximum:
         w.error("maximum", where, bound=maximum)
+
+
+def _integer(w: _Walk, value: Any, where: str, *, minimum: int | None = None, maximum: int | None = None,
+             jsonata: bool = False) -> None:
+    _bounded(w, value, where, "integer", minimum, maximum, jsonata)
 
 
 def _number(w: _Walk, value: Any, where: str, *, minimum: float | None = None, maximum: float | None = None,
             jsonata: bool = False) -> None:
-    if jsonata and _is_jsonata(value):
-        return
-    if not _is_number(value):
-        w.error("type", where, kind="number")
-    elif minimum is not None and value < minimum:
-        w.error("minimum", where, bound=minimum)
-    elif maximum is not None and value > maximum:
-        w.error("maximum", where, bound=maximum)
+    _bounded(w, value, where, "number", minimum, maximum, jsonata)
 
 
 def _string(ctx: _StateContext, key: str, value: Any) -> None:
