@@ -34,7 +34,7 @@ from __future__ import annotations
 import base64
 import random
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generator
+from typing import Any, Callable, Generator, NamedTuple
 
 from . import definition as d
 from . import distributed
@@ -201,7 +201,7 @@ class Execution:
         if cause is not None:
             details["cause"] = cause
         self._cancel_all()
-        self.history.add("ExecutionAborted", self.history.events[-1]["id"] if self.history.events else 0, details,
+        self.history.add("ExecutionAborted", self.history.last_id, details,
                          final=True)
         self._finish("ABORTED", error=error, cause=cause)
 
@@ -246,7 +246,7 @@ class Execution:
                                            "RedriveTime": iso(self.redrive_time)}
         self._redriven = point
         self.status, self.output, self.error, self.cause, self.stop_time = "RUNNING", None, None, None, None
-        prev = self.history.add("ExecutionRedriven", self.history.events[-1]["id"], {"redriveCount": self.redrive_count})
+        prev = self.history.add("ExecutionRedriven", self.history.last_id, {"redriveCount": self.redrive_count})
         self._main = self._spawn(self._main_line({"state": point["name"], "input": point["inspection"]["input"],
                                                   "variables": point["variables_at_entry"], "prev": prev}),
                                  self.info.name)
@@ -331,7 +331,7 @@ class Execution:
         except StatesError as failure:
             if isinstance(failure.__context__, HistoryLimitExceeded) or isinstance(failure, HistoryLimitExceeded):
                 failure = failure if isinstance(failure, HistoryLimitExceeded) else failure.__context__
-            self.history.add("ExecutionFailed", self.history.events[-1]["id"], _error_details(failure), final=True)
+            self.history.add("ExecutionFailed", self.history.last_id, _error_details(failure), final=True)
             self._finish("FAILED", error=failure.error, cause=failure.cause)
             return
         text = to_json(output)
@@ -356,7 +356,7 @@ class Execution:
         try:
             output = yield from self._run_graph(graph, value, frame)
         except StatesError as failure:
-            self.history.add("ExecutionFailed", self.history.events[-1]["id"], _error_details(failure), final=True)
+            self.history.add("ExecutionFailed", self.history.last_id, _error_details(failure), final=True)
             self._finish("FAILED", error=failure.error, cause=failure.cause)
             raise
         self.history.add("ExecutionSucceeded", frame.prev, {"output": to_json(output), "outputDetails": {"truncated": False}},
@@ -368,7 +368,7 @@ class Execution:
         yield Sleep(seconds, passive=True)
         if not self.done:
             self._cancel_all()
-            self.history.add("ExecutionTimedOut", self.history.events[-1]["id"], {"error": "States.Timeout"}, final=True)
+            self.history.add("ExecutionTimedOut", self.history.last_id, {"error": "States.Timeout"}, final=True)
             self._finish("TIMED_OUT", error="States.Timeout")
 
     # -- graphs and states ----------------------------------------------------------------------
@@ -377,7 +377,10 @@ class Execution:
         states = graph.states
         while True:
             state = states[name]
-            name, value = yield from self._run_state(state, value, frame)
+            if _KINDS[state.type].waits:
+                name, value = yield from self._run_state(state, value, frame)
+            else:  # a plain call: no generator to make and resume for a state that cannot wait
+                name, value = self._run_instant(state, value, frame)
             if name is None:
                 return value
 
@@ -398,57 +401,89 @@ class Execution:
         """Run one state (TestState): a generator returning ``(next state, output)``."""
         return self._run_state(state, raw, frame)
 
+    # A state visit: _enter (StateEntered, its record), the state type's handler, _exit
+    # (StateExited) or _state_failed. _run_state is the generator every state type can run in;
+    # _run_instant is the same visit as a plain call, for the types that never wait.
     def _run_state(self, state: d.State, raw: Any, frame: Frame) -> Generator:
-        type_name = state.type.value
-        now = self.runtime.clock.now
-        entered = self.history.add(f"{type_name}StateEntered", frame.prev, {
-            "input": self._encode(raw), "inputDetails": {"truncated": False}, "name": state.name,
-        })
+        kind = _KINDS[state.type]
+        record = self._enter(kind, state, raw, frame)
+        try:
+            if kind.waits:
+                next_name, output = yield from kind.run(self, state, raw, frame, record["entered_event"])
+            else:
+                next_name, output = kind.run(self, state, raw, frame, record["entered_event"])
+            text = self._output_text(state, output)
+        except StatesError as failure:
+            raise self._state_failed(state, record, failure)
+        except PathNotFound as missing:
+            raise self._state_failed(state, record, StatesError("States.Runtime", str(missing))) from None
+        return self._exit(kind, state, record, frame, next_name, output, text)
+
+    def _run_instant(self, state: d.State, raw: Any, frame: Frame) -> tuple:
+        kind = _KINDS[state.type]
+        record = self._enter(kind, state, raw, frame)
+        try:
+            next_name, output = kind.run(self, state, raw, frame, record["entered_event"])
+            text = self._output_text(state, output)
+        except StatesError as failure:
+            raise self._state_failed(state, record, failure)
+        except PathNotFound as missing:
+            raise self._state_failed(state, record, StatesError("States.Runtime", str(missing))) from None
+        return self._exit(kind, state, record, frame, next_name, output, text)
+
+    def _enter(self, kind: "_Kind", state: d.State, raw: Any, frame: Frame) -> dict:
+        """The StateEntered event and the visit's record."""
+        entered = self.history.add_state(kind.entered, frame.prev, state.name, self._encode(raw))
         frame.prev = entered
         record = {
-            "name": state.name, "type": type_name, "scope": frame.scope_path,
-            "entered_event": entered, "exited_event": None, "entered_time": now, "exited_time": None,
-            "status": "RUNNING", "next": None, "error": None, "cause": None, "caught_by": None,
-            "inspection": {"input": raw}, "attempts": [], "variables_at_entry": frame.variables,
+            "name": state.name, "type": kind.name, "scope": frame.scope_path,
+            "entered_event": entered, "exited_event": None, "entered_time": self.runtime.clock.now,
+            "exited_time": None, "status": "RUNNING", "next": None, "error": None, "cause": None,
+            "caught_by": None, "inspection": {"input": raw},
+            # Only Task, Parallel and Map make attempts (Retry); the others share an empty tuple.
+            "attempts": [] if kind.waits else (), "variables_at_entry": frame.variables,
         }
         self.records.append(record)
         frame.record = record
         frame.assigned = None
-        run = _HANDLERS[type_name]
-        try:
-            if type_name in _WAITING:
-                next_name, output = yield from run(self, state, raw, frame, entered)
-            else:
-                next_name, output = run(self, state, raw, frame, entered)
-            if type_name != "Fail":
-                text = self._encode(output)
-                if len(text) * 4 > PAYLOAD_LIMIT and len(text.encode()) > PAYLOAD_LIMIT:
-                    # Terminal: an oversized state output is not handed to Retry or Catch.
-                    raise StatesError("States.DataLimitExceeded", f"The state/task '{state.name}' returned a result "
-                                      "with a size exceeding the maximum number of bytes service limit.")
-        except StatesError as failure:
-            failure = _scoped(failure, state, entered)
-            if failure.error == "States.QueryEvaluationError":
-                self.history.add("EvaluationFailed", 0, {
-                    "cause": failure.cause, "error": failure.error,
-                    "location": getattr(failure, "location", None), "state": state.name})
-            _fail_record(record, failure, self.runtime.clock.now)
-            raise failure
-        except PathNotFound as missing:
-            failure = _scoped(StatesError("States.Runtime", str(missing)), state, entered)
-            _fail_record(record, failure, self.runtime.clock.now)
-            raise failure from None
-        details: dict[str, Any] = {"name": state.name, "output": text, "outputDetails": {"truncated": False}}
-        if frame.assigned is not None:
-            details["assignedVariables"] = frame.assigned
-            details["assignedVariablesDetails"] = {"truncated": False}
+        return record
+
+    def _output_text(self, state: d.State, output: Any) -> str:
+        text = self._encode(output)
+        # A character takes 1 to 4 bytes in UTF-8: only a long text needs encoding to be measured.
+        if len(text) * 4 > PAYLOAD_LIMIT and len(text.encode()) > PAYLOAD_LIMIT:
+            # Terminal: an oversized state output is not handed to Retry or Catch.
+            raise StatesError("States.DataLimitExceeded", f"The state/task '{state.name}' returned a result "
+                              "with a size exceeding the maximum number of bytes service limit.")
+        return text
+
+    def _exit(self, kind: "_Kind", state: d.State, record: dict, frame: Frame, next_name: str | None, output: Any,
+              text: str) -> tuple:
+        """The StateExited event; completes the record."""
+        if frame.assigned is None:
+            frame.prev = self.history.add_state(kind.exited, frame.prev, state.name, text)
+        else:
+            frame.prev = self.history.add(kind.exited, frame.prev, {
+                "name": state.name, "output": text, "outputDetails": {"truncated": False},
+                "assignedVariables": frame.assigned, "assignedVariablesDetails": {"truncated": False}})
             frame.assigned = None
-        frame.prev = self.history.add(f"{type_name}StateExited", frame.prev, details)
-        record.update(exited_event=frame.prev, exited_time=self.runtime.clock.now, next=next_name)
+        record["exited_event"] = frame.prev
+        record["exited_time"] = self.runtime.clock.now
+        record["next"] = next_name
         if record["status"] == "RUNNING":
             record["status"] = "SUCCEEDED"
         record["inspection"]["output"] = output
         return next_name, output
+
+    def _state_failed(self, state: d.State, record: dict, failure: StatesError) -> StatesError:
+        """The error a failed state raises (scoped to it), with its record and EvaluationFailed event."""
+        failure = _scoped(failure, state, record["entered_event"])
+        if failure.error == "States.QueryEvaluationError":
+            self.history.add("EvaluationFailed", 0, {
+                "cause": failure.cause, "error": failure.error,
+                "location": getattr(failure, "location", None), "state": state.name})
+        _fail_record(record, failure, self.runtime.clock.now)
+        return failure
 
     def _encode(self, value: Any) -> str:
         """JSON text of a state's input or output. A state's output is usually the next state's
@@ -478,7 +513,7 @@ class Execution:
             return {}
         if path.steps == () and path.root == "input":
             return value
-        return path.get(Scope(value, scope.context, scope.variables))
+        return path.get(_rescoped(scope, value))
 
     def _input(self, state: d.State, raw: Any, scope: Scope) -> Any:
         return self._select(state.input_path, raw, scope)
@@ -530,7 +565,7 @@ class Execution:
         value = self._input(state, raw, scope)
         inspection["afterInputPath"] = value
         if state.parameters is not None:
-            value = state.parameters.evaluate(Scope(value, scope.context, scope.variables), self.runtime.random)
+            value = state.parameters.evaluate(_rescoped(scope, value), self.runtime.random)
             inspection["afterParameters"] = value
         return value
 
@@ -544,10 +579,11 @@ class Execution:
             self._assign(state.assign, scope, frame, env)
             return output
         if state.result_selector is not None:
-            result = state.result_selector.evaluate(Scope(result, scope.context, scope.variables), self.runtime.random)
+            result = state.result_selector.evaluate(_rescoped(scope, result), self.runtime.random)
             inspection["afterResultSelector"] = result
         # Assign reads the state's result through $ and the variables as they were before it.
-        self._assign(state.assign, Scope(result, scope.context, scope.variables), frame)
+        if state.assign is not None:
+            self._assign(state.assign, _rescoped(scope, result), frame)
         merged = self._apply_result_path(state.result_path, raw, result)
         inspection["afterResultPath"] = merged
         return self._apply_output(state, merged, scope)
@@ -561,7 +597,9 @@ class Execution:
             result = template.evaluate(env) if template is not None else raw
             self._assign(assign if assign is not None else state.assign, scope, frame, env)
             return result
-        self._assign(assign if assign is not None else state.assign, Scope(value, scope.context, scope.variables), frame)
+        template = assign if assign is not None else state.assign
+        if template is not None:
+            self._assign(template, _rescoped(scope, value), frame)
         return self._apply_output(state, value, scope)
 
     # -- state types ----------------------------------------------------------------------------
@@ -610,7 +648,7 @@ class Execution:
             return state.default, self._plain_output(state, raw, raw, scope, frame)
         value = self._input(state, raw, scope)
         frame.record["inspection"]["afterInputPath"] = value
-        rule_scope = Scope(value, scope.context, scope.variables)
+        rule_scope = _rescoped(scope, value)
         for branch in state.choices:
             if branch.rule(rule_scope):
                 self._assign(branch.assign, rule_scope, frame)
@@ -624,7 +662,7 @@ class Execution:
         now = self.runtime.clock.now
         scope = self._scope(raw, state, now, frame)
         value = raw if state.is_jsonata else self._recorded_input(state, raw, scope, frame)
-        seconds = self._wait_seconds(state, raw, Scope(value, scope.context, scope.variables), now)
+        seconds = self._wait_seconds(state, raw, _rescoped(scope, value), now)
         output = self._plain_output(state, raw, value, scope, frame)
         if seconds > 0:
             yield Sleep(seconds)
@@ -733,7 +771,7 @@ class Execution:
             output = catcher.output.evaluate(env) if catcher.output is not None else error_output
             self._assign(catcher.assign, scope, frame, env)
             return output
-        self._assign(catcher.assign, Scope(error_output, scope.context, scope.variables), frame)
+        self._assign(catcher.assign, _rescoped(scope, error_output), frame)
         return self._apply_result_path(catcher.result_path, raw, error_output)
 
     def _run_task(self, state: d.TaskState, raw: Any, frame: Frame, entered: int) -> Generator:
@@ -810,11 +848,11 @@ class Execution:
                 value = self._input(state, raw, scope)
                 frame.record["inspection"]["afterInputPath"] = value
                 items = None if state.item_reader is not None else state.items_path.get(
-                    Scope(value, scope.context, scope.variables))
+                    _rescoped(scope, value))
             if state.item_reader is not None:
                 # Distributed Map: items come from S3 (see sfnlab.distributed).
                 items = yield from distributed.read_items(self, state, value, raw, scope, frame)
-            if not isinstance(items, list):
+            if not isinstance(items, (list, distributed.Spool)):
                 if state.is_jsonata:
                     raise StatesError("States.QueryEvaluationError",
                                       f"Map state input must be an array but was: {to_json(items)}")
@@ -822,8 +860,11 @@ class Execution:
                 path = state.items_path.text
                 raise StatesError("States.Runtime",
                                   f'Reference path "{path[1:] if path.startswith("$$") else path}" must point to array.')
-            frame.record["inspection"]["afterItemsPath"] = items
-            inner = Scope(value, scope.context, scope.variables)
+            # Items an ItemReader read stay in a file; a drawing shows them only when they are few.
+            shown = items if isinstance(items, list) else items.shown()
+            if shown is not None:
+                frame.record["inspection"]["afterItemsPath"] = shown
+            inner = _rescoped(scope, value)
             limit = self._max_concurrency(state, inner, raw)
             tolerance = self._tolerance(state, inner, raw)
             if state.item_batcher is not None:
@@ -844,8 +885,13 @@ class Execution:
                 run = distributed.start_map_run(self, state, frame, len(items), limit, tolerance)
                 frame.record["map_run"] = run
             try:
-                results = yield from self._run_iterations(state, value, raw, items, limit, scope, frame, tolerance)
-                if state.result_writer is not None:
+                if run is not None:  # child executions; their results, or where a ResultWriter put them
+                    results = yield from distributed.run_children(self, state, value, raw, items, limit, scope,
+                                                                  frame, tolerance)
+                else:
+                    results = yield from self._run_iterations(state, value, raw, items, limit, scope, frame,
+                                                              tolerance)
+                if state.result_writer is not None and run is None:
                     results = yield from distributed.write_results(self, state, results, value, raw, scope, frame)
             except StatesError as failure:
                 if run is not None:
@@ -950,52 +996,30 @@ class Execution:
             count, percentage = tolerance
             return len(tolerated) > count and 100.0 * len(tolerated) / n > percentage
 
-        run = frame.record.get("map_run")  # a Distributed Map: iterations are child executions
-        statuses: list[str | None] = [None] * n
-        frame.record["iteration_status"] = statuses
-
         def worker() -> Generator:
             while not failure and next_index[0] < n:
                 index = next_index[0]
                 next_index[0] += 1
                 if index in previous:  # redrive: this iteration succeeded last time
                     results[index] = succeeded[index] = previous[index]
-                    statuses[index] = "SUCCEEDED"
                     continue
                 iteration_input = self._item_input(state, value, raw, items, index, scope, frame)
-                if run is not None:
-                    child = distributed.child_execution(self, state, run, index, iteration_input)
-                    line = child.run_as_child(processor, iteration_input)
-                    f = None
-                else:
-                    f = Frame(frame.prev, dict(frame.variables),
-                              scope_path=frame.scope_path + (("Map", state.name, index),))
-                    frames.append(f)
-                    details = {"index": index, "name": state.name}
-                    f.prev = self.history.add("MapIterationStarted", f.prev, details)
-                    line = self._run_graph(processor, iteration_input, f)
+                f = Frame(frame.prev, dict(frame.variables), scope_path=frame.scope_path + (("Map", state.name, index),))
+                frames.append(f)
+                details = {"index": index, "name": state.name}
+                f.prev = self.history.add("MapIterationStarted", f.prev, details)
                 try:
-                    results[index] = yield from line
+                    results[index] = yield from self._run_graph(processor, iteration_input, f)
                 except StatesError as exc:
-                    statuses[index] = "FAILED"
-                    if f is not None:
-                        f.prev = self.history.add("MapIterationFailed", f.prev, details)
-                    else:
-                        distributed.child_finished(run, child)
-                        self._adopt_records(child, frame, state, index)
+                    f.prev = self.history.add("MapIterationFailed", f.prev, details)
                     tolerated.append(index)
                     if over_threshold():
                         failure.append(exc)
                         return
                     results[index] = {"Error": exc.error, "Cause": exc.cause} if exc.cause is not None else {"Error": exc.error}
                     continue
-                statuses[index] = "SUCCEEDED"
                 succeeded[index] = results[index]
-                if f is not None:
-                    f.prev = self.history.add("MapIterationSucceeded", f.prev, details)
-                else:
-                    distributed.child_finished(run, child)
-                    self._adopt_records(child, frame, state, index)
+                f.prev = self.history.add("MapIterationSucceeded", f.prev, details)
 
         workers = n if limit <= 0 else min(limit, n)
         tasks = [self._spawn(worker(), f"{state.name}/worker{i}") for i in range(workers)]
@@ -1052,6 +1076,11 @@ def _scoped(failure: StatesError, state: d.State, entered: int) -> StatesError:
         scoped.location = getattr(failure, "location", None)  # type: ignore[attr-defined]
         return scoped
     return failure
+
+
+def _rescoped(scope: Scope, value: Any) -> Scope:
+    """``scope`` with ``value`` as ``$`` (the same context and variables)."""
+    return scope if value is scope.input else Scope(value, scope.context, scope.variables)
 
 
 def _next(state: d.State) -> str | None:
@@ -1114,6 +1143,22 @@ _HANDLERS: dict[str, Callable] = {
 }
 # State types whose handler is a generator (they may wait on time or on other lines of control).
 _WAITING = frozenset({"Task", "Wait", "Parallel", "Map"})
+
+
+class _Kind(NamedTuple):
+    """What a visit of one state type needs, looked up once per visit."""
+
+    name: str
+    entered: str  # event types
+    exited: str
+    run: Callable
+    waits: bool
+
+
+_KINDS: dict[d.StateType, _Kind] = {
+    d.StateType(name): _Kind(name, f"{name}StateEntered", f"{name}StateExited", handler, name in _WAITING)
+    for name, handler in _HANDLERS.items()
+}
 
 
 def start(machine: d.Machine, runtime: Runtime, info: ExecutionInfo, input_value: Any, input_text: str, *,

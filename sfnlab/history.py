@@ -14,12 +14,21 @@ from .errors import StatesError
 __all__ = ["History", "HistoryLimitExceeded", "details_key", "to_json"]
 
 
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_ENCODE = _ENCODER.encode
+try:
+    from json.encoder import c_make_encoder as _c_make_encoder, encode_basestring as _encode_string
+except ImportError:  # pragma: no cover - interpreters without json's C accelerator
+    _c_make_encoder = None
 
 
 def to_json(value: Any) -> str:
     """JSON text as AWS writes it: compact, UTF-8 kept as is."""
-    return _ENCODE(value)
+    if _c_make_encoder is None or value.__class__ is str:
+        return _ENCODE(value)
+    # What JSONEncoder.encode does, without rebuilding its Python-level closures on every call
+    # (one per state input and output). A fresh markers dict keeps the circular-reference check.
+    return "".join(_c_make_encoder({}, _ENCODER.default, _encode_string, None, ":", ",", False, False, True)(value, 0))
 
 
 def _lower_first(text: str) -> str:
@@ -63,34 +72,66 @@ class History:
     """An append-only list of events with AWS's ids (1-based) and 25,000-event limit.
 
     The last event slot is kept for the ExecutionFailed event that reports a full history.
+
+    Events are logged as small tuples and turned into AWS-shaped dicts only when
+    :attr:`events` is read: a tuple of strings and numbers is cheaper to make than a dict of
+    dicts, and Python's garbage collector stops tracking it, so a long run is not slowed down
+    by collections that walk its whole history.
     """
 
     LIMIT = 25_000
 
-    __slots__ = ("events", "clock", "limit")
+    __slots__ = ("_log", "_events", "clock", "limit")
 
     def __init__(self, clock: Any, limit: int | None = LIMIT) -> None:
-        self.events: list[dict] = []
+        # (timestamp, type, previousEventId, details) or, for a state's entry or exit,
+        # (timestamp, type, previousEventId, state name, input or output JSON text).
+        self._log: list[tuple] = []
+        self._events: list[dict] = []  # the dicts of _log[:len(_events)], made on reading
         self.clock = clock
         self.limit = limit
 
     def add(self, event_type: str, previous: int, details: dict | None = None, *, final: bool = False) -> int:
         """Append an event; returns its id. Raises HistoryLimitExceeded when the history is full."""
-        if self.limit is not None and not final and len(self.events) >= self.limit - 1:
+        log = self._log
+        if self.limit is not None and not final and len(log) >= self.limit - 1:
             raise HistoryLimitExceeded(self.limit)
-        event_id = len(self.events) + 1
-        event: dict[str, Any] = {
-            "timestamp": self.clock.now,
-            "type": event_type,
-            "id": event_id,
-            "previousEventId": previous,
-        }
-        if details is not None:
-            key = _DETAILS.get(event_type)
-            if key is not None:
-                event[key] = details
-        self.events.append(event)
-        return event_id
+        log.append((self.clock.now, event_type, previous, details))
+        return len(log)
+
+    def add_state(self, event_type: str, previous: int, name: str, text: str) -> int:
+        """Append a ``...StateEntered`` (``text``: the input) or ``...StateExited`` (the output) event."""
+        log = self._log
+        if self.limit is not None and len(log) >= self.limit - 1:
+            raise HistoryLimitExceeded(self.limit)
+        log.append((self.clock.now, event_type, previous, name, text))
+        return len(log)
+
+    @property
+    def events(self) -> list[dict]:
+        """The events as GetExecutionHistory shows them (the same dicts on every reading)."""
+        events, log = self._events, self._log
+        if len(events) < len(log):
+            events.extend(_event(i + 1, log[i]) for i in range(len(events), len(log)))
+        return events
+
+    @property
+    def last_id(self) -> int:
+        """The id of the latest event (0 before the first)."""
+        return len(self._log)
 
     def __len__(self) -> int:
-        return len(self.events)
+        return len(self._log)
+
+
+def _event(event_id: int, entry: tuple) -> dict:
+    event: dict[str, Any] = {"timestamp": entry[0], "type": entry[1], "id": event_id, "previousEventId": entry[2]}
+    key = _DETAILS.get(entry[1])
+    if len(entry) == 5:
+        if key == "stateEnteredEventDetails":
+            event[key] = {"input": entry[4], "inputDetails": {"truncated": False}, "name": entry[3]}
+        else:
+            event[key] = {"name": entry[3], "output": entry[4], "outputDetails": {"truncated": False}}
+    elif entry[3] is not None and key is not None:
+        event[key] = entry[3]
+    return event
