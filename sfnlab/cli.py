@@ -243,7 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     draw.set_defaults(handler=cmd_render)
 
     serve = commands.add_parser("serve", help="answer the Step Functions API over HTTP (AWS CLI, SDKs)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1; any other is reachable by others: no auth)")
     serve.add_argument("--port", type=int, default=8083, help="port (default 8083; 0 picks a free one)")
     serve.add_argument("--functions", "-f", action="append", metavar="FILE.py|MODULE",
                        help="Python Lambda functions; repeatable")
@@ -262,14 +263,28 @@ def add_quiz_command(commands) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the Step Functions API of one local account until interrupted."""
-    from .server import serve
+    from .server import is_loopback, serve
 
     functions: dict[str, Callable] = {}
     for spec in args.functions or []:
         functions.update(load_functions(spec))
-    serve(args.host, args.port, functions=functions, mock_config=args.mock_config,
-          announce=lambda host, port: print(f"sfnlab: Step Functions API on http://{host}:{port} (Ctrl-C stops)",
-                                            flush=True))
+
+    def announce(host: str, port: int) -> None:
+        print(f"sfnlab: Step Functions API on http://{host}:{port} (Ctrl-C stops)", flush=True)
+        if not is_loopback(host):
+            print(f"sfnlab: warning: listening on {host}, not loopback: anyone who can reach this machine can "
+                  "start, read and stop its executions and use its local AWS services (there is no "
+                  "authentication). Use only on a network you trust.", file=sys.stderr, flush=True)
+
+    try:
+        serve(args.host, args.port, functions=functions, mock_config=args.mock_config, announce=announce)
+    except OSError as exc:
+        import errno
+        import socket
+
+        if isinstance(exc, socket.gaierror) or exc.errno in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+        raise
     return EXIT_OK
 
 

@@ -87,3 +87,199 @@ def test_serve_subcommand_is_registered():
 
     args = build_parser().parse_args(["serve", "--port", "0"])
     assert args.port == 0 and args.handler.__name__ == "cmd_serve"
+
+
+# -- what AWS refuses before Step Functions sees a request ---------------------------------------
+
+def raw_request(endpoint: str, head: bytes, body: bytes = b"", *, read_timeout: float = 30) -> tuple[int, dict, bytes]:
+    """Send bytes as they are and read one answer: (status, headers, body)."""
+    import socket
+    from http.client import HTTPResponse
+
+    host, port = endpoint.rsplit("/", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=read_timeout) as sock:
+        sock.sendall(head + body)
+        reply = HTTPResponse(sock)
+        reply.begin()
+        return reply.status, {k.lower(): v for k, v in reply.getheaders()}, reply.read()
+
+
+def post(endpoint: str, body: bytes, target: str = "AWSStepFunctions.ListStateMachines",
+         extra: str = "") -> tuple[int, dict, bytes]:
+    head = (f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: {target}\r\n"
+            f"Content-Type: application/x-amz-json-1.0\r\n{extra}Content-Length: {len(body)}\r\n\r\n").encode()
+    return raw_request(endpoint, head, body)
+
+
+@pytest.mark.parametrize("body, target, code, message", [
+    (b"{not json", "AWSStepFunctions.ListStateMachines", "com.amazon.coral.service#SerializationException", None),
+    (b"[1, 2]", "AWSStepFunctions.ListStateMachines", "com.amazon.coral.service#SerializationException",
+     "Start of list found where not expected."),
+    (b'{"stateMachineArn": 5}', "AWSStepFunctions.StartExecution", "com.amazon.coral.service#SerializationException",
+     "NUMBER_VALUE can not be converted to a String"),
+    (b'{"maxResults": "ten"}', "AWSStepFunctions.ListStateMachines",
+     "com.amazon.coral.service#SerializationException", "STRING_VALUE can not be converted to an Integer"),
+    (b'{"stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:m", "name": {"a": 1}}',
+     "AWSStepFunctions.StartExecution", "com.amazon.coral.service#SerializationException",
+     "Start of structure or map found where not expected."),
+    (b'{"tags": "x", "resourceArn": "arn:aws:states:us-east-1:123456789012:stateMachine:m"}',
+     "AWSStepFunctions.TagResource", "com.amazon.coral.service#SerializationException", "Expected list or null"),
+    (b"{}", "AWSStepFunctions.StartExecution", "com.amazon.coral.validate#ValidationException",
+     "1 validation error detected: Value null at 'stateMachineArn' failed to satisfy constraint: "
+     "Member must not be null"),
+    (b'{"stateMachineArn": ""}', "AWSStepFunctions.StartExecution", "com.amazon.coral.validate#ValidationException",
+     "1 validation error detected: Value '' at 'stateMachineArn' failed to satisfy constraint: "
+     "Member must have length greater than or equal to 1"),
+    (b"{}", "AWSStepFunctions.NoSuchOperation", "com.amazon.coral.service#UnknownOperationException", None),
+])
+def test_malformed_requests_get_aws_errors(endpoint, body, target, code, message):
+    status, headers, answer = post(endpoint, body, target)
+    expected = {"__type": code} if message is None else {"__type": code, "message": message}
+    assert (status, json.loads(answer)) == (400, expected)
+
+
+def test_a_body_over_the_limit_gets_413_as_on_aws(endpoint):
+    status, headers, answer = post(endpoint, b'{"taskToken": "t", "output": "' + b"x" * 1_049_600 + b'"}',
+                                   "AWSStepFunctions.SendTaskSuccess")
+    assert status == 413 and answer == b"HTTP content length exceeded 1049600 bytes."
+    assert headers["connection"] == "close"
+    # A body just under the limit reaches the service, which refuses an output over 256 KiB.
+    status, _, answer = post(endpoint, b'{"taskToken": "t", "output": "' + b"x" * 1_040_000 + b'"}',
+                             "AWSStepFunctions.SendTaskSuccess")
+    assert status == 400 and json.loads(answer)["__type"] == "com.amazon.coral.validate#ValidationException"
+    assert "Member must have size less than or equal to 262144 bytes" in json.loads(answer)["message"]
+
+
+def test_boto3_sees_the_413_as_a_client_error(endpoint):
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as raised:
+        boto("stepfunctions", endpoint).send_task_success(taskToken="t", output='"' + "x" * 1_100_000 + '"')
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+
+
+def test_framing_errors_close_the_connection(endpoint):
+    for head in (b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\n"
+                 b"Content-Length: -4\r\n\r\n",
+                 b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\n"
+                 b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}"):
+        status, headers, _ = raw_request(endpoint, head)
+        assert status == 400 and headers["connection"] == "close"
+
+
+def test_chunked_body_and_no_body(endpoint):
+    head = (b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AWSStepFunctions.ListActivities\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n")
+    status, _, answer = raw_request(endpoint, head, b"1\r\n{\r\n1\r\n}\r\n0\r\n\r\n")
+    assert status == 200 and "activities" in json.loads(answer)
+    # No Content-Length and no chunks: HTTP/1.1 says there is no body, which reads as {}.
+    status, _, answer = raw_request(endpoint, b"POST / HTTP/1.1\r\nHost: localhost\r\n"
+                                              b"X-Amz-Target: AWSStepFunctions.ListActivities\r\n\r\n")
+    assert status == 200 and "activities" in json.loads(answer)
+
+
+def test_web_pages_and_rebound_names_are_refused_on_loopback(endpoint):
+    status, _, answer = post(endpoint, b"{}", extra="Origin: https://attacker.example\r\n")
+    assert status == 403 and "attacker.example" in json.loads(answer)["message"]
+    head = (b"POST / HTTP/1.1\r\nHost: rebound.attacker.example:8083\r\n"
+            b"X-Amz-Target: AWSStepFunctions.ListStateMachines\r\nContent-Length: 2\r\n\r\n{}")
+    status, _, answer = raw_request(endpoint, head)
+    assert status == 403 and "rebound.attacker.example" in json.loads(answer)["message"]
+    # a page served from this machine (a local notebook) may call it
+    assert post(endpoint, b"{}", extra="Origin: http://localhost:8888\r\n")[0] == 200
+
+
+def test_a_silent_client_is_dropped_and_does_not_block_others():
+    import socket
+
+    server = make_server("127.0.0.1", 0, timeout=0.5)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host, port = server.server_address[:2]
+    try:
+        silent = socket.create_connection((host, port), timeout=30)
+        silent.sendall(b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AWSStepFunctions.ListActivities\r\n"
+                       b"Content-Length: 100\r\n\r\n{")  # and then nothing
+        assert boto("stepfunctions", f"http://{host}:{port}").list_activities()["activities"] == []
+        assert silent.recv(1024) == b""  # the server gave up on it and closed the connection
+        silent.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_is_loopback():
+    from sfnlab.server import is_loopback
+
+    assert all(map(is_loopback, ["127.0.0.1", "127.8.9.1", "::1", "[::1]", "localhost", "LOCALHOST"]))
+    assert not any(map(is_loopback, ["0.0.0.0", "", "192.168.1.10", "::", "example.com", None]))
+
+
+def run_serve(*args: str) -> tuple[str, str]:
+    """Start `sfnlab serve`, read its announcement, stop it; (stdout line, stderr)."""
+    proc = subprocess.Popen([sys.executable, "-m", "sfnlab.cli", "serve", "--port", "0", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    return line, err
+
+
+def test_serve_binds_loopback_by_default_and_warns_otherwise():
+    line, err = run_serve()
+    assert line.startswith("sfnlab: Step Functions API on http://127.0.0.1:") and "warning" not in err
+    line, err = run_serve("--host", "0.0.0.0")
+    assert "http://0.0.0.0:" in line and "warning: listening on 0.0.0.0, not loopback" in err
+
+
+# -- many clients at once ------------------------------------------------------------------------
+
+def test_concurrent_clients_lose_and_duplicate_no_execution(endpoint):
+    """Threads start callback executions, retry each start, send the tokens back: all accounted for."""
+    sfn, sqs = boto("stepfunctions", endpoint), boto("sqs", endpoint)
+    definition = {"StartAt": "Ask", "States": {"Ask": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl.$": "$.queue", "MessageBody": {"token.$": "$$.Task.Token", "name.$": "$$.Execution.Name"}},
+        "End": True}}}
+    machine = sfn.create_state_machine(name=f"load-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition),
+                                       roleArn=ROLE)["stateMachineArn"]
+    clients, each = 6, 5
+    problems: list[str] = []
+    started: dict[str, str] = {}
+
+    def client(index: int) -> None:
+        sfn, sqs = boto("stepfunctions", endpoint), boto("sqs", endpoint)  # a client per thread, as on 6 laptops
+        queue = sqs.create_queue(QueueName=f"load-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+        for i in range(each):
+            name, text = f"t{index}-{i}", json.dumps({"queue": queue})
+            arn = sfn.start_execution(stateMachineArn=machine, name=name, input=text)["executionArn"]
+            if sfn.start_execution(stateMachineArn=machine, name=name, input=text)["executionArn"] != arn:
+                problems.append(f"{name}: a retried start answered another execution")
+            started[name] = arn
+            message = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"][0]
+            body = json.loads(message["Body"])
+            if body["name"] != name:
+                problems.append(f"{name}: got the token of {body['name']}")
+            sfn.send_task_success(taskToken=body["token"], output=json.dumps({"name": name}))
+
+    def guarded(index: int) -> None:
+        try:
+            client(index)
+        except Exception as exc:  # reported below, with the others
+            problems.append(f"client {index}: {exc!r}")
+
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert problems == []
+    listed = [e for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine)
+              for e in page["executions"]]
+    assert sorted(e["name"] for e in listed) == sorted(started) and len(started) == clients * each
+    assert {e["status"] for e in listed} == {"SUCCEEDED"}
+    for name, arn in started.items():
+        assert json.loads(sfn.describe_execution(executionArn=arn)["output"]) == {"name": name}
+    with pytest.raises(sfn.exceptions.ExecutionAlreadyExists):  # closed now: a new start is refused
+        sfn.start_execution(stateMachineArn=machine, name="t0-0", input=json.dumps({"queue": "q"}))
