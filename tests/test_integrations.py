@@ -237,3 +237,25 @@ def test_learner_clients_see_the_same_resources():
     sfn.sfnlab.aws_client("sqs").create_queue(QueueName=name)
     urls = aws_client("sqs", client=sfn).list_queues(QueueNamePrefix=name).get("QueueUrls", [])
     assert len(urls) == 1 and urls[0].endswith("/123456789012/" + name)
+
+
+def test_aws_sdk_start_execution_answers_dates_as_iso_text(sfn):
+    # Every aws-sdk integration renders SDK timestamps as ISO-8601 text (the optimized
+    # states:startExecution answers epoch milliseconds instead: see the test above).
+    child = machine(sfn, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    parent = machine(sfn, {"StartAt": "Start", "States": {"Start": task(
+        "arn:aws:states:::aws-sdk:sfn:startExecution", {"StateMachineArn": child}, End=True)}})
+    out = json.loads(run(sfn, parent)["output"])
+    assert set(out) == {"ExecutionArn", "StartDate"}
+    started = sfn.describe_execution(executionArn=out["ExecutionArn"])["startDate"]
+    assert out["StartDate"].endswith("Z") and out["StartDate"][:19] == started.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def test_sns_fifo_publish_has_a_sequence_number(sfn):
+    sns = sfn.sfnlab.aws_client("sns")
+    topic = sns.create_topic(Name=unique("t") + ".fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    arn = machine(sfn, {"StartAt": "Publish", "States": {"Publish": task(
+        "arn:aws:states:::sns:publish", {"TopicArn": topic, "Message": "hi", "MessageGroupId": "g",
+                                         "MessageDeduplicationId.$": "$.dedup"}, End=True)}})
+    numbers = [json.loads(run(sfn, arn, {"dedup": str(i)})["output"])["SequenceNumber"] for i in range(2)]
+    assert all(len(n) == 20 and n.isdigit() for n in numbers) and int(numbers[1]) > int(numbers[0])

@@ -21,6 +21,7 @@ is ``<ServiceName>.<ErrorName>Exception`` in PascalCase (``S3.NoSuchKeyException
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
 import zlib
@@ -223,7 +224,8 @@ def _as_asked(service: str, request: dict, answer: dict) -> dict:
     """Where the local server answers differently from AWS, answer as AWS does.
 
     DynamoDB reports ``ConsumedCapacity`` only when the request asks for it (the local server
-    always does); S3 names the kind of a whole-object checksum it returns (``ChecksumType``).
+    always does); S3 names the kind of a whole-object checksum it returns (``ChecksumType``); SNS
+    gives every message published to a FIFO topic a ``SequenceNumber`` (moto 5 does not).
     """
     if not isinstance(answer, dict):
         return answer
@@ -233,7 +235,14 @@ def _as_asked(service: str, request: dict, answer: dict) -> dict:
     if service == "s3" and "ChecksumType" not in answer and any(k.startswith("Checksum") for k in answer) \
             and "ETag" in answer and "Body" not in answer:
         answer = {**answer, "ChecksumType": "FULL_OBJECT"}
+    if service == "sns" and "MessageId" in answer and "SequenceNumber" not in answer \
+            and str(request.get("TopicArn", "")).endswith(".fifo"):
+        # "a large, non-consecutive number ... 128 bits" (SNS Publish API reference); 20 digits as AWS shows
+        answer = {**answer, "SequenceNumber": str(10_000_000_000_000_000_000 + next(_SNS_SEQUENCE) * 1_000)}
     return answer
+
+
+_SNS_SEQUENCE = itertools.count(1)
 
 
 def _snake(client, operation: str) -> str:

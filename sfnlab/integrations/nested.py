@@ -87,7 +87,7 @@ def call_states(execution, api: str, pattern: str, value: Any, task, timeout, he
             answer = backend.call_nested(operation, request)
         except ApiError as exc:
             raise _api_error(exc, True, backend) from None
-        return _pascal(_dates_to_text(answer))
+        return _pascal(_dates_to_text(answer, backend.service_model.operation_model(operation).output_shape))
     if api != "startExecution":
         raise StatesError("States.Runtime", f"The resource provided arn:aws:states:::states:{api} is not recognized.")
     request: dict[str, Any] = {"stateMachineArn": params.get("StateMachineArn")}
@@ -126,8 +126,27 @@ def call_states(execution, api: str, pattern: str, value: Any, task, timeout, he
     return result
 
 
-def _dates_to_text(value: Any) -> Any:
+def _dates_to_text(value: Any, shape: Any) -> Any:
+    """An aws-sdk answer with its timestamp members as ISO-8601 text, as every aws-sdk integration
+    answers them (S3 ``LastModified``, Step Functions ``StartDate``: ``2024-01-02T03:04:05.678Z``)."""
+    if shape is None:
+        return value
+    if shape.type_name == "timestamp" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _instant_text(value)
+    if shape.type_name == "structure" and isinstance(value, dict):
+        return {k: _dates_to_text(v, shape.members.get(k)) for k, v in value.items()}
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_dates_to_text(v, shape.member) for v in value]
     return value
+
+
+def _instant_text(seconds: float) -> str:
+    """Java's ``Instant.toString()`` (what the AWS SDK for Java prints): fractions in groups of three."""
+    from datetime import datetime, timezone
+
+    millis = int(round(seconds * 1000))
+    moment = datetime.fromtimestamp(millis // 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{moment}.{millis % 1000:03d}Z" if millis % 1000 else f"{moment}Z"
 
 
 def _sync_output(described: dict, parsed: bool) -> dict:
