@@ -2,11 +2,19 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import multiprocessing
 import os
+import random
+import signal
+import subprocess
+import sys
+import time
 from datetime import datetime, timedelta, timezone
+
+import pytest
 
 from sfnlab import cli
 from sfnlab.quiz import (ResultsStore, ReviewQueue, build_set, export_key, export_responses, export_set, load_bank,
@@ -31,6 +39,108 @@ def test_two_processes_append_without_losing_or_mixing_lines(tmp_path):
         p.join()
     lines = (tmp_path / "results.jsonl").read_text().splitlines()
     assert len(lines) == 400 and all(json.loads(line)["question"] for line in lines)
+
+
+# -- real processes: two kernels at once, a kernel killed mid-write ------------------------------
+# Each child is a fresh `python -c` process using the public API. Rows carry their own number and
+# a padding whose digest they also carry, so a row cut short or mixed with another shows.
+
+WRITER = """
+import hashlib, sys
+from sfnlab.quiz import ResultsStore, load_bank
+root, learner, count, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+q = next(q for q in load_bank() if q.id == "seed-q1-map-maxconcurrency")
+store = ResultsStore(root, learner=learner)
+i = 0
+while count < 0 or i < count:  # a negative count: until killed
+    pad = (learner + "-é-" + str(i)) * (size // 8 + 1)
+    store.record(q, [str(i), hashlib.sha256(pad.encode()).hexdigest(), pad], True, mode="practice")
+    i += 1
+"""
+
+
+def _start_writer(root, learner, count, size):
+    return subprocess.Popen([sys.executable, "-c", WRITER, str(root), learner, str(count), str(size)])
+
+
+def _check_rows(store, learners):
+    """Every row intact, and each learner's rows numbered 0, 1, 2, ... in order: {learner: count}."""
+    seen = {learner: 0 for learner in learners}
+    for row in store.rows():
+        number, digest, pad = row["chosen"]
+        assert hashlib.sha256(pad.encode()).hexdigest() == digest
+        assert int(number) == seen[row["learner"]]
+        seen[row["learner"]] += 1
+    return seen
+
+
+def _complete_lines(path):
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes and signals")
+def test_two_kernels_answering_at_once_lose_and_mix_nothing(tmp_path):
+    writers = [_start_writer(tmp_path, learner, 150, 20_000) for learner in ("kernel-a", "kernel-b")]
+    assert [w.wait(timeout=300) for w in writers] == [0, 0]
+    assert _check_rows(ResultsStore(tmp_path), ["kernel-a", "kernel-b"]) == {"kernel-a": 150, "kernel-b": 150}
+    assert _complete_lines(tmp_path / "results.jsonl") == 300  # no line broken, none glued to another
+
+
+KILLED_IN_WRITE = """
+import os, signal, sys
+import sfnlab.quiz.store as store_module
+from sfnlab.quiz import ResultsStore, load_bank
+q = next(q for q in load_bank() if q.id == "seed-q1-map-maxconcurrency")
+store = ResultsStore(sys.argv[1], learner="doomed")
+store.record(q, ["before"], True, mode="practice")
+real_write = os.write
+def write_half_then_die(fd, data):
+    cut = bytes(data).index("é".encode()) + 1  # inside a two-byte character
+    real_write(fd, data[:cut])
+    os.kill(os.getpid(), signal.SIGKILL)
+store_module.os.write = write_half_then_die
+store.record(q, ["é" * 1000], True, mode="practice")
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes and signals")
+def test_a_kernel_killed_mid_write_loses_only_that_answer(tmp_path):
+    store = ResultsStore(tmp_path, learner="me")
+    q = BANK["seed-q1-map-maxconcurrency"]
+    store.record(q, ["a"], False, mode="practice")
+    doomed = subprocess.run([sys.executable, "-c", KILLED_IN_WRITE, str(tmp_path)], timeout=120)
+    assert doomed.returncode == -signal.SIGKILL
+    data = store.path.read_bytes()
+    assert not data.endswith(b"\n") and data.endswith(b"\xc3")  # torn inside a UTF-8 character
+    assert [r["chosen"] for r in store.rows()] == [["a"], ["before"]]
+    store.record(q, ["c"], True, mode="practice")               # the store still takes answers
+    survivor = _start_writer(tmp_path, "after", 3, 100)       # and so does another process
+    assert survivor.wait(timeout=120) == 0
+    assert [r["chosen"][0] for r in store.rows()] == ["a", "before", "c", "0", "1", "2"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes and signals")
+def test_writers_killed_at_random_moments_never_corrupt_earlier_answers(tmp_path):
+    store = ResultsStore(tmp_path)
+    path = store.path
+    rng = random.Random(7)
+    kept = 0
+    for round_number in range(4):
+        learner = f"round-{round_number}"
+        writer = _start_writer(tmp_path, learner, -1, 1_000_000)  # ~1 MB rows: kills land mid-write too
+        target = _complete_lines(path) + rng.randint(1, 3)
+        deadline = time.monotonic() + 120
+        while _complete_lines(path) < target and time.monotonic() < deadline and writer.poll() is None:
+            time.sleep(0.001)
+        time.sleep(rng.uniform(0, 0.02))
+        writer.kill()
+        writer.wait(timeout=60)
+        counts = _check_rows(store, [f"round-{n}" for n in range(round_number + 1)])
+        assert counts[learner] >= 1
+        assert sum(counts.values()) >= kept  # nothing written before is lost
+        kept = sum(counts.values())
+    store.record(BANK["seed-q1-map-maxconcurrency"], ["0", "x", "y"], True, mode="practice")
+    assert list(store.rows())[-1]["chosen"] == ["0", "x", "y"]
 
 
 def test_torn_last_line_is_skipped_and_repaired(tmp_path):

@@ -1,12 +1,18 @@
 """Results that last: every answer appended to a local JSONL log.
 
 The log lives in ``$SFNLAB_HOME`` (default ``~/.sfnlab``) as ``results.jsonl``. Each answer is one
-JSON line written with a single ``os.write`` on a file opened with ``O_APPEND``, under an exclusive
+JSON line written with one ``os.write`` on a file opened with ``O_APPEND``, under an exclusive
 ``flock`` where the platform has one, then fsync'ed: two kernels appending at once cannot
 interleave their lines, and a crash can at worst leave a torn last line, which readers skip and
-the next writer terminates first. Everything else (progress, wrong answers, the review queue) is
+the next writer terminates first (a process killed mid-write, or a full disk, loses only the
+row it was writing). Lines are read as bytes, so a line torn inside a UTF-8 character is skipped
+like any other. Everything else (progress, wrong answers, the review queue) is
 computed from the log, so there is no second file to get out of step. Exports are written to a
 temporary file and moved into place with ``os.replace``.
+
+Why not rewrite the whole log into a temporary file and rename it for every answer: that costs
+the size of the log per answer, and two writers renaming at once would each drop the other's
+row unless they also locked; appending costs one line and loses at most the line being written.
 """
 from __future__ import annotations
 
@@ -50,6 +56,25 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return target
 
 
+def _last_byte(path: Path, size: int) -> bytes:
+    with open(path, "rb") as f:
+        f.seek(size - 1)
+        return f.read(1)
+
+
+def _fsync_directory(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - Windows cannot open folders; its rename is durable enough
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some filesystems refuse fsync on a folder
+        pass
+    finally:
+        os.close(fd)
+
+
 @dataclass
 class ResultsStore:
     """The local answer log of one learner (or one classroom machine)."""
@@ -87,37 +112,40 @@ class ResultsStore:
         return row
 
     def append(self, row: dict) -> None:
+        """Append one row durably: when this returns, the row survives a crash of any process."""
         line = (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        created = not self.path.exists()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                fcntl.flock(fd, fcntl.LOCK_EX)  # released by the kernel if this process dies holding it
             size = os.fstat(fd).st_size
-            if size:
-                with open(self.path, "rb") as f:   # a torn last line (crash) is terminated first
-                    f.seek(size - 1)
-                    if f.read(1) != b"\n":
-                        line = b"\n" + line
-            os.write(fd, line)
+            if size and _last_byte(self.path, size) != b"\n":
+                line = b"\n" + line  # a writer died mid-line: end its torn line so ours stands alone
+            written = 0
+            while written < len(line):  # a write may be short (a signal, a full disk): finish it
+                written += os.write(fd, line[written:])
             os.fsync(fd)
         finally:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+        if created:
+            _fsync_directory(self.path.parent)  # the new file's name must survive a crash too
 
     # -- reading --------------------------------------------------------------------------------
     def rows(self, *, learner: str | None = None) -> Iterator[dict]:
         """Every stored answer, oldest first (torn or foreign lines are skipped)."""
         try:
-            f = open(self.path, encoding="utf-8")
+            f = open(self.path, "rb")  # bytes: a torn line may end inside a UTF-8 character
         except FileNotFoundError:
             return
         with f:
             for line in f:
                 try:
                     row = json.loads(line)
-                except ValueError:
+                except ValueError:  # includes UnicodeDecodeError
                     continue
                 if isinstance(row, dict) and "question" in row and (learner is None or row.get("learner") == learner):
                     yield row
