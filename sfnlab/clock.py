@@ -22,14 +22,51 @@ Ties are broken by a sequence number: the same definition and input always run t
 """
 from __future__ import annotations
 
+import gc
 import heapq
+import threading
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime, timezone
-from typing import Any, Callable, Generator
+from typing import Any, Callable, Generator, Iterator
 
 __all__ = ["VirtualClock", "Scheduler", "Task", "Sleep", "Join", "Suspend", "Resumed", "iso"]
+
+
+# A run keeps many small objects alive (its history and state visits). Each batch of them makes
+# CPython's garbage collector walk every object of the process once more (a full collection),
+# which in a process holding botocore's models costs more than running the states. While a
+# scheduler runs, only the young generations are collected, so cycles made during the run are
+# still freed; the full collection happens as usual once the run is over.
+_gc_lock = threading.Lock()
+_gc_runs = 0  # schedulers running now, in any thread
+_gc_saved: tuple[int, int, int] | None = None  # the thresholds to restore
+_NO_FULL = 1 << 30
+
+
+@contextmanager
+def _no_full_collections() -> Iterator[None]:
+    global _gc_runs, _gc_saved
+    with _gc_lock:
+        if _gc_runs == 0:
+            saved = gc.get_threshold()
+            # Nothing to do when collection is off or the user has tuned the last generation away.
+            _gc_saved = saved if saved[0] > 0 and saved[2] < _NO_FULL else None
+            if _gc_saved is not None:
+                gc.set_threshold(saved[0], saved[1], _NO_FULL)
+        _gc_runs += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_runs -= 1
+            if _gc_runs == 0 and _gc_saved is not None:
+                current = gc.get_threshold()
+                if current[2] == _NO_FULL:  # unless someone set other thresholds meanwhile
+                    gc.set_threshold(current[0], current[1], _gc_saved[2])
+                _gc_saved = None
 
 
 @lru_cache(maxsize=256)
@@ -173,6 +210,10 @@ class Scheduler:
         timers due on the way fire in order. With a ``deadline`` (see :meth:`advance`), every
         timer up to it fires.
         """
+        with _no_full_collections():
+            self._run(until, deadline)
+
+    def _run(self, until: Callable[[], bool] | None, deadline: float | None) -> None:
         while True:
             while self._ready:
                 task, value = self._ready.popleft()

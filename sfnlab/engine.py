@@ -34,6 +34,7 @@ from __future__ import annotations
 import base64
 import random
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable, Generator, NamedTuple
 
 from . import definition as d
@@ -52,6 +53,8 @@ EXPRESS_MAX_SECONDS = 5 * 60
 REDRIVE_LAUNCH = 1_700_006_400.0  # 2023-11-15: executions started before RedriveExecution existed
 STANDARD_MAX_SECONDS = 365 * 24 * 3600
 WAIT_LIMIT = 99_999_999  # seconds; a longer Wait fails with "Wait state delay is too long."
+
+_ROOT = d.ROOT  # the Path "$"
 
 # Errors whose cause AWS prefixes with the state and the event where it was entered.
 _STATE_SCOPED = frozenset({"States.Runtime", "States.IntrinsicFailure", "States.QueryEvaluationError"})
@@ -498,7 +501,11 @@ class Execution:
     # -- data flow helpers ----------------------------------------------------------------------
     def _scope(self, value: Any, state: d.State, entered_time: float, frame: Frame,
                retry_count: int | None = None, token: str | None = None) -> Scope:
-        return Scope(value, self._context(state, entered_time, frame, retry_count, token), frame.variables)
+        if self.test_mode is not None:
+            return Scope(value, self._context(state, entered_time, frame, retry_count, token), frame.variables)
+        # The context object is made only if something reads $$ (most states never do).
+        return Scope.deferred(value, partial(self._context, state, entered_time, frame, retry_count, token),
+                              frame.variables)
 
     def _env(self, scope: Scope, raw: Any, **extra: Any) -> Environment:
         """The JSONata environment of a state: ``$states`` and the variables before the state."""
@@ -516,7 +523,8 @@ class Execution:
         return path.get(_rescoped(scope, value))
 
     def _input(self, state: d.State, raw: Any, scope: Scope) -> Any:
-        return self._select(state.input_path, raw, scope)
+        path = state.input_path
+        return raw if path is _ROOT else self._select(path, raw, scope)  # "$", the default, is common
 
     def _recorded_input(self, state: d.State, raw: Any, scope: Scope, frame: Frame) -> Any:
         value = self._input(state, raw, scope)
@@ -525,7 +533,8 @@ class Execution:
         return value
 
     def _apply_output(self, state: d.State, value: Any, scope: Scope) -> Any:
-        return self._select(state.output_path, value, scope)
+        path = state.output_path
+        return value if path is _ROOT else self._select(path, value, scope)
 
     def _apply_result_path(self, path: Path | None, raw: Any, result: Any) -> Any:
         if path is None:
@@ -1080,7 +1089,7 @@ def _scoped(failure: StatesError, state: d.State, entered: int) -> StatesError:
 
 def _rescoped(scope: Scope, value: Any) -> Scope:
     """``scope`` with ``value`` as ``$`` (the same context and variables)."""
-    return scope if value is scope.input else Scope(value, scope.context, scope.variables)
+    return scope.with_input(value)
 
 
 def _next(state: d.State) -> str | None:

@@ -659,6 +659,8 @@ def _math_random(name: str, args: list[Any], rng: random.Random) -> int:
 
 def _java_round(name: str, value: Any) -> int:
     """Java's ``Math.round``: half rounds up (2.5 -> 3, -2.5 -> -2); the result must be an int32."""
+    if value.__class__ is int and INT32[0] <= value <= INT32[1]:  # the common case, quickly (not bool)
+        return value
     if not _is_number(value):
         raise _invalid(name)
     rounded = math.floor(value + 0.5) if isinstance(value, float) else value

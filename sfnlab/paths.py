@@ -19,20 +19,62 @@ import copy
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .errors import SfnlabError
 
 __all__ = ["Scope", "Path", "PathNotFound", "compile_path", "compile_reference_path", "is_path"]
 
 
-@dataclass
 class Scope:
-    """What a path can read: the state input (``$``), the context (``$$``), the variables (``$x``)."""
+    """What a path can read: the state input (``$``), the context (``$$``), the variables (``$x``).
 
-    input: Any
-    context: Mapping[str, Any] | None = None
-    variables: Mapping[str, Any] | None = None
+    The context may be given as a function that makes it (:meth:`deferred`): most states never
+    read ``$$``, so the engine does not build it for them.
+    """
+
+    __slots__ = ("input", "variables", "_context", "_make_context")
+
+    def __init__(self, input: Any, context: Mapping[str, Any] | None = None,
+                 variables: Mapping[str, Any] | None = None) -> None:
+        self.input = input
+        self.variables = variables
+        self._context = context
+        self._make_context: Callable[[], Mapping[str, Any]] | None = None
+
+    @classmethod
+    def deferred(cls, input: Any, make_context: Callable[[], Mapping[str, Any]],
+                 variables: Mapping[str, Any] | None = None) -> "Scope":
+        """A scope whose context is made by ``make_context()`` when first read."""
+        scope = cls(input, None, variables)
+        scope._make_context = make_context
+        return scope
+
+    @property
+    def context(self) -> Mapping[str, Any] | None:
+        if self._make_context is not None:
+            self._context = self._make_context()
+            self._make_context = None
+        return self._context
+
+    @context.setter
+    def context(self, value: Mapping[str, Any] | None) -> None:
+        self._context = value
+        self._make_context = None
+
+    def with_input(self, value: Any) -> "Scope":
+        """This scope with ``value`` as ``$`` (the same context and variables)."""
+        if value is self.input:
+            return self
+        if self._make_context is None:
+            return Scope(value, self._context, self.variables)
+        return Scope.deferred(value, self._context_now, self.variables)  # both read one context
+
+    def _context_now(self) -> Mapping[str, Any] | None:
+        return self.context
+
+    def __repr__(self) -> str:
+        return f"Scope(input={self.input!r}, context={self.context!r}, variables={self.variables!r})"
 
 
 class PathNotFound(SfnlabError):
@@ -98,13 +140,26 @@ class Path:
 
     def get(self, scope: Scope) -> Any:
         """The value this path selects in ``scope``; raises PathNotFound for a definite miss."""
-        return self.select(self._document(scope))
+        return self.select(scope.input if self.root == "input" else self._document(scope))
 
     def select(self, document: Any) -> Any:
         """Apply the path's steps to ``document`` (the root is ignored)."""
         steps = self.steps
         if steps is None:
             return [m.value for m in self._expr.find(document)]
+        value = document
+        # The common case first: member names, each found in an object.
+        for step in steps:
+            if step.__class__ is not str or not isinstance(value, dict) or step not in value:
+                break
+            value = value[step]
+        else:
+            return value
+        return self._walk(document)
+
+    def _walk(self, document: Any) -> Any:
+        """Apply the steps one by one, with Jayway's message for the first one that finds nothing."""
+        steps = self.steps
         value = document
         last = len(steps) - 1
         for i, step in enumerate(steps):

@@ -38,14 +38,12 @@ class FieldFailure(StatesError):
 class Template:
     """A compiled payload template; ``evaluate(scope, rng)`` returns a fresh JSON value."""
 
-    __slots__ = ("source", "_evaluate")
+    __slots__ = ("source", "evaluate")
 
     def __init__(self, source: Any, evaluate: Evaluator) -> None:
         self.source = source
-        self._evaluate = evaluate
-
-    def evaluate(self, scope: Scope, rng: random.Random) -> Any:
-        return self._evaluate(scope, rng)
+        # evaluate(scope, rng): the compiled function itself, called without a wrapper.
+        self.evaluate = evaluate
 
     def __repr__(self) -> str:
         return f"Template({json.dumps(self.source)[:60]})"
@@ -85,12 +83,7 @@ def compile_expression(key: str, text: str) -> Evaluator:
     from .intrinsics import compile_intrinsic, is_intrinsic
 
     if is_intrinsic(text):
-        call = compile_intrinsic(text)
-
-        def evaluate_call(scope: Scope, rng: random.Random) -> Any:
-            return call.evaluate(scope, rng)
-
-        return evaluate_call
+        return compile_intrinsic(text).evaluate
     path = compile_path(text)
 
     def evaluate_path(scope: Scope, rng: random.Random) -> Any:
