@@ -1,8 +1,8 @@
-"""Distributed Map: ItemReader (S3), ItemBatcher, ResultWriter (S3), Map Runs.
+"""Distributed Map: ItemReader (S3), ItemBatcher, child executions, ResultWriter (S3), Map Runs.
 
 AWS guide, "Using Map state in Distributed mode", "ItemReader", "ItemBatcher", "ResultWriter".
-The engine calls these hooks from its Map state; iterations themselves run in the engine like
-inline ones.
+The engine's Map state calls these hooks; each iteration runs as a child execution
+(:func:`run_children`).
 
 * ItemReader ``arn:aws:states:::s3:getObject`` reads one object: ``ReaderConfig.InputType`` JSON
   (an array), JSONL (one value a line) or CSV (``CSVHeaderLocation`` FIRST_ROW, or GIVEN with
@@ -14,24 +14,117 @@ inline ones.
 * ResultWriter ``arn:aws:states:::s3:putObject`` writes ``<Prefix>/<map run id>/manifest.json``
   and ``SUCCEEDED_0.json`` / ``FAILED_0.json`` / ``PENDING_0.json``; the Map's result becomes
   ``{"MapRunArn": ..., "ResultWriterDetails": {"Bucket": ..., "Key": <manifest key>}}``.
+* Without MaxConcurrency a Distributed Map runs up to 10,000 child executions at once, as on AWS.
 
-Items are read with one S3 call and parsed in memory: 100,000 CSV rows take about a second.
+Memory stays bounded whatever the item count (1,000,000 CSV rows: see ``bench/dmap.py``):
+
+* CSV and JSONL objects are read as a stream; listObjectsV2 page by page. Items (and batches)
+  go to a :class:`Spool`, one JSON text a line in a temporary file, and each child reads its
+  own input back. Only a JSON InputType object is parsed whole (it is one JSON document).
+* With a ResultWriter, each child's record goes to the spool of its result file when the child
+  ends (in the order children end); the files are uploaded from the spools at the end.
+  Without one, the results are the Map's output, held in memory as on AWS, where they must fit
+  in 256 KiB (the state fails with ``States.DataLimitExceeded`` otherwise).
+* A Map Run keeps its first :attr:`MapRun.KEEP_CHILDREN` child executions in full (their
+  histories, for ``ListExecutions(mapRunArn=...)``); its counts cover every child.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
+import tempfile
 import uuid
+from array import array
 from dataclasses import dataclass, field
-from typing import Any, Generator
+from typing import Any, Generator, Iterable, Iterator
 
+from .clock import Join
 from .errors import StatesError
 from .history import to_json
 from .paths import Scope
 
-__all__ = ["read_items", "batch_items", "write_results", "map_runs", "MapRun"]
+__all__ = ["read_items", "batch_items", "write_results", "run_children", "map_runs", "MapRun", "Spool",
+           "DEFAULT_CONCURRENCY"]
 
+DEFAULT_CONCURRENCY = 10_000  # child executions at once when MaxConcurrency is 0 or absent (AWS guide)
+
+
+class Spool:
+    """JSON values written once, then read back by position: one JSON text a line in a temporary file.
+
+    The file stays in memory up to :attr:`IN_MEMORY` bytes, then moves to disk; only the offset of
+    each line (8 bytes) stays in memory. Reading in order (as a Map hands out its items) costs no seek.
+    """
+
+    IN_MEMORY = 8 * 1024 * 1024
+
+    def __init__(self, texts: Iterable[str] = ()) -> None:
+        self._file = tempfile.SpooledTemporaryFile(max_size=self.IN_MEMORY, mode="w+b")
+        self._offsets = array("q")
+        self._end = 0
+        self._at: int | None = None  # the index of the line the file position is at, when reading
+        self._writing = False
+        for text in texts:
+            self.append_text(text)
+
+    def append_text(self, text: str) -> None:
+        """Add one value given as its JSON text (without a newline)."""
+        data = text.encode() + b"\n"
+        if not self._writing:
+            self._file.seek(self._end)
+            self._writing, self._at = True, None
+        self._offsets.append(self._end)
+        self._file.write(data)
+        self._end += len(data)
+
+    def append(self, value: Any) -> None:
+        self.append_text(to_json(value))
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    def text(self, index: int) -> str:
+        """The JSON text of the value at ``index``."""
+        if index < 0:
+            index += len(self._offsets)
+        if not 0 <= index < len(self._offsets):
+            raise IndexError("spool index out of range")
+        if self._at != index:
+            self._file.seek(self._offsets[index])
+            self._writing = False
+        line = self._file.readline()
+        self._at = index + 1
+        return line[:-1].decode()
+
+    def __getitem__(self, index: int) -> Any:
+        return json.loads(self.text(index))
+
+    def texts(self) -> Iterator[str]:
+        for index in range(len(self._offsets)):
+            yield self.text(index)
+
+    def __iter__(self) -> Iterator[Any]:
+        for text in self.texts():
+            yield json.loads(text)
+
+    def write_array(self, out) -> int:
+        """Write the values as one compact JSON array to the binary file ``out``; return its size."""
+        size = out.write(b"[")
+        self._file.seek(0)
+        self._writing = False
+        for index in range(len(self._offsets)):
+            line = self._file.readline()
+            size += out.write(line[:-1] if index == 0 else b"," + line[:-1])
+        self._at = len(self._offsets)
+        return size + out.write(b"]")
+
+    def close(self) -> None:
+        self._file.close()
+
+    def shown(self, limit: int = 1000) -> list | None:
+        """The values as a list for a drawing or the data-flow stepper, when there are at most ``limit``."""
+        return list(self) if len(self) <= limit else None
 
 @dataclass
 class MapRun:
@@ -119,7 +212,7 @@ def _number(execution, state, config: dict, name: str, value: Any, raw: Any, sco
 
 
 def read_items(execution, state, value: Any, raw: Any, scope, frame) -> Generator:
-    """The items an ItemReader reads (a list)."""
+    """The items an ItemReader reads, as a :class:`Spool` (read as a stream where the format allows)."""
     reader = dict(state.item_reader or {})
     resource = str(reader.get("Resource", ""))
     params = _evaluate(execution, state, reader.get("Arguments", reader.get("Parameters")), value, raw, scope,
@@ -133,108 +226,131 @@ def read_items(execution, state, value: Any, raw: Any, scope, frame) -> Generato
             and len(set(map(str, headers))) != len(headers):
         raise StatesError("States.ItemReaderFailed", "CSV headers cannot contain duplicates.")
     s3 = _services(execution).client("s3", validate=False)
+    limit = max_items if isinstance(max_items, int) and not isinstance(max_items, bool) and max_items > 0 else None
     from botocore.exceptions import ClientError
 
+    spool = Spool()
     try:
         if resource.endswith(":s3:listObjectsV2"):
-            items = _list_objects(s3, params, max_items)
+            _fill(spool, _list_objects(s3, params), limit)
         elif resource.endswith(":s3:getObject"):
-            body = s3.get_object(**{k: v for k, v in params.items() if k in ("Bucket", "Key", "VersionId")})["Body"].read()
-            items = _parse(body.decode("utf-8"), config, max_items)
+            body = s3.get_object(**{k: v for k, v in params.items() if k in ("Bucket", "Key", "VersionId")})["Body"]
+            try:
+                _fill(spool, _parse(body, config), limit)
+            finally:
+                body.close()
         else:
             raise StatesError("States.ItemReaderFailed", f"The ItemReader resource {resource} is not supported")
     except ClientError as exc:
+        spool.close()
         error = exc.response.get("Error", {})
         raise StatesError("States.ItemReaderFailed", f"{error.get('Message') or error.get('Code')} (Service: S3, "
                                                      f"Status Code: {exc.response['ResponseMetadata'].get('HTTPStatusCode')})")\
             from None
-    return items
+    except StatesError:
+        spool.close()
+        raise
+    except (ValueError, csv.Error) as exc:  # a JSONL line that is not JSON, bytes that are not UTF-8, ...
+        spool.close()
+        raise StatesError("States.ItemReaderFailed", f"The object could not be read as {_input_type(config)}: "
+                                                     f"{exc}") from None
+    return spool
     yield  # pragma: no cover - makes this a generator
 
 
-def _limit(items: list, max_items: Any) -> list:
-    if isinstance(max_items, int) and not isinstance(max_items, bool) and max_items > 0:
-        return items[:max_items]
-    return items
+def _fill(spool: Spool, items: Iterable[Any], limit: int | None) -> None:
+    """Spool the items, stopping after ``limit`` of them (the rest of the object is never read)."""
+    if limit is None:
+        for item in items:
+            spool.append_text(to_json(item))
+        return
+    for count, item in enumerate(items, 1):
+        spool.append_text(to_json(item))
+        if count >= limit:
+            return
 
 
-def _list_objects(s3, params: dict, max_items: Any) -> list:
-    items: list = []
+def _list_objects(s3, params: dict) -> Iterator[dict]:
     request = {k: v for k, v in params.items() if k in ("Bucket", "Prefix", "Delimiter", "StartAfter")}
     paginator = s3.get_paginator("list_objects_v2")
     for page in paginator.paginate(**request):
         for obj in page.get("Contents", []):
-            items.append({"Etag": obj.get("ETag"), "Key": obj["Key"],
-                          "LastModified": int(obj["LastModified"].timestamp()) if hasattr(obj.get("LastModified"), "timestamp")
-                          else obj.get("LastModified"), "Size": obj.get("Size"),
-                          "StorageClass": obj.get("StorageClass", "STANDARD")})
-    return _limit(items, max_items)
+            yield {"Etag": obj.get("ETag"), "Key": obj["Key"],
+                   "LastModified": int(obj["LastModified"].timestamp()) if hasattr(obj.get("LastModified"), "timestamp")
+                   else obj.get("LastModified"), "Size": obj.get("Size"),
+                   "StorageClass": obj.get("StorageClass", "STANDARD")}
 
 
-def _parse(text: str, config: dict, max_items: Any) -> list:
-    kind = str(config.get("InputType", "JSON")).upper()
+_CSV_DELIMITERS = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"}
+
+
+def _input_type(config: dict) -> str:
+    return str(config.get("InputType", "JSON")).upper()
+
+
+def _parse(body, config: dict) -> Iterator[Any]:
+    """The items of an S3 object's body (a binary stream), in order."""
+    kind = _input_type(config)
     if kind == "JSON":
+        # One JSON document: parsed whole (the standard library has no incremental parser).
         try:
-            items = json.loads(text)
+            items = json.loads(body.read().decode("utf-8"))
         except ValueError as exc:
             raise StatesError("States.ItemReaderFailed", f"Attempting to map over non-iterable node: {exc}") from None
         if not isinstance(items, list):
             raise StatesError("States.ItemReaderFailed", "Attempting to map over non-iterable node.")
-        return _limit(items, max_items)
+        return iter(items)
     if kind == "JSONL":
-        return _limit([json.loads(line) for line in text.splitlines() if line.strip()], max_items)
+        return (json.loads(line) for line in io.TextIOWrapper(body, encoding="utf-8") if line.strip())
     if kind == "CSV":
-        delimiter = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"}.get(
-            str(config.get("CSVDelimiter", "COMMA")).upper(), ",")
-        rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+        delimiter = _CSV_DELIMITERS.get(str(config.get("CSVDelimiter", "COMMA")).upper(), ",")
+        # newline="" leaves line ends to the csv module (quoted fields may hold line breaks).
+        rows = csv.reader(io.TextIOWrapper(body, encoding="utf-8", newline=""), delimiter=delimiter)
         if str(config.get("CSVHeaderLocation", "FIRST_ROW")).upper() == "GIVEN":
             headers = list(config.get("CSVHeaders") or [])
         else:
             headers = next(rows, [])
-        items = []
-        limit = max_items if isinstance(max_items, int) and max_items > 0 else None
-        for row in rows:
-            if not row:
-                continue
-            items.append({h: (row[i] if i < len(row) else "") for i, h in enumerate(headers)})
-            if limit is not None and len(items) >= limit:
-                break
-        return items
+        return ({h: (row[i] if i < len(row) else "") for i, h in enumerate(headers)} for row in rows if row)
     raise StatesError("States.ItemReaderFailed", f"The InputType {kind} is not supported by sfnlab")
 
 
-def batch_items(execution, state, items: list, value: Any, raw: Any, scope) -> list:
-    """Group items as an ItemBatcher does: each batch is ``{"Items": [...], "BatchInput": ...}``."""
+def batch_items(execution, state, items: Iterable[Any], value: Any, raw: Any, scope) -> Spool:
+    """Group items as an ItemBatcher does: each batch is ``{"Items": [...], "BatchInput": ...}``.
+
+    ``items`` is a list or a :class:`Spool`; the batches come back as a :class:`Spool`, built from
+    the items' JSON texts without decoding them.
+    """
     batcher = dict(state.item_batcher or {})
     size = _number(execution, state, batcher, "MaxItemsPerBatch", value, raw, scope)
     max_bytes = _number(execution, state, batcher, "MaxInputBytesPerBatch", value, raw, scope)
+    if not isinstance(max_bytes, int) or max_bytes <= 0:
+        max_bytes = None
+    has_input = "BatchInput" in batcher
+    batch_input = _evaluate(execution, state, batcher["BatchInput"], value, raw, scope, "BatchInput") \
+        if has_input else None
+    empty = to_json({"Items": [], "BatchInput": batch_input} if has_input else {"Items": []})
+    head, tail = empty[:len('{"Items":[')], empty[len('{"Items":['):]  # tail: ']' + the rest
+    overhead = len(empty.encode())
+    texts = items.texts() if isinstance(items, Spool) else (to_json(item) for item in items)
     if not isinstance(size, int) or size <= 0:
-        size = len(items) or 1
-    batch_input = None
-    if "BatchInput" in batcher:
-        batch_input = _evaluate(execution, state, batcher["BatchInput"], value, raw, scope, "BatchInput")
-    overhead = len(to_json({"Items": [], "BatchInput": batch_input} if "BatchInput" in batcher else {"Items": []}))
-    batches = []
-    current: list = []
+        size = None  # one batch of everything (within MaxInputBytesPerBatch)
+    out = Spool()
+    current: list[str] = []
     current_bytes = overhead
-    for item in items:
-        item_bytes = len(to_json(item).encode()) + (1 if current else 0)
-        full = len(current) >= size or (isinstance(max_bytes, int) and max_bytes > 0 and current
-                                        and current_bytes + item_bytes > max_bytes)
+    for text in texts:
+        item_bytes = (len(text) if text.isascii() else len(text.encode())) + (1 if current else 0)
+        full = (size is not None and len(current) >= size) or (max_bytes is not None and current
+                                                                 and current_bytes + item_bytes > max_bytes)
         if full:
-            batches.append(current)
+            out.append_text(head + ",".join(current) + tail)
             current, current_bytes = [], overhead
             item_bytes -= 1
-        current.append(item)
+        current.append(text)
         current_bytes += item_bytes
     if current:
-        batches.append(current)
-    out = []
-    for chunk in batches:
-        batch: dict[str, Any] = {"Items": chunk}
-        if "BatchInput" in batcher:
-            batch["BatchInput"] = batch_input
-        out.append(batch)
+        out.append_text(head + ",".join(current) + tail)
+    if isinstance(items, Spool):
+        items.close()  # the batches replace them
     return out
 
 
@@ -306,60 +422,215 @@ def finish_map_run(execution, run: MapRun, frame, error: StatesError | None) -> 
         frame.prev = execution.history.add("MapRunFailed", frame.prev, details)
 
 
+class _Succeeded:
+    """The results of the children that succeeded, by item index, for a redrive (see Execution.redrive).
+
+    With a ResultWriter the results are not the Map's output, so they are kept as the JSON texts
+    of their records in the SUCCEEDED result file's spool, not in memory.
+    """
+
+    def __init__(self, records: Spool, size: int) -> None:
+        self.records = records
+        self._where = array("q", [-1]) * size  # item index -> position in ``records``
+
+    def add(self, index: int, position: int) -> None:
+        self._where[index] = position
+
+    def __contains__(self, index: int) -> bool:
+        return 0 <= index < len(self._where) and self._where[index] >= 0
+
+    def record_text(self, index: int) -> str:
+        return self.records.text(self._where[index])
+
+    def __getitem__(self, index: int) -> Any:
+        return json.loads(json.loads(self.record_text(index))["Output"])
+
+
+class _ResultFiles:
+    """The records of a ResultWriter's result files, spooled as the children end."""
+
+    def __init__(self, run: MapRun, size: int) -> None:
+        self.run = run
+        self.run_id = run.arn.rsplit(":", 1)[1]
+        self.spools = {"SUCCEEDED": Spool(), "FAILED": Spool()}
+        self.succeeded = _Succeeded(self.spools["SUCCEEDED"], size)
+        self.count = 0
+
+    def add(self, execution, index: int, result: Any, failed: bool) -> None:
+        now = execution.runtime.clock.now
+        record: dict[str, Any] = {
+            "ExecutionArn": f"{self.run.arn.replace(':mapRun:', ':execution:')}:{index}",
+            "Input": None, "InputDetails": {"Included": True},
+            "Name": f"{self.run_id}:{index}",
+            "StartDate": now, "StateMachineArn": self.run.arn, "StopDate": now, "RedriveCount": 0,
+            "RedriveStatus": "NOT_REDRIVABLE",
+        }
+        if failed:
+            record.update(Status="FAILED", Error=result.get("Error"), Cause=result.get("Cause"),
+                          RedriveStatusReason="Execution is FAILED and cannot be redriven")
+        else:
+            record.update(Status="SUCCEEDED", Output=to_json(result), OutputDetails={"Included": True},
+                          RedriveStatusReason="Execution is SUCCEEDED and cannot be redriven")
+        self.add_text(index, to_json(record), failed)
+
+    def add_text(self, index: int, text: str, failed: bool) -> None:
+        spool = self.spools["FAILED" if failed else "SUCCEEDED"]
+        if not failed:
+            self.succeeded.add(index, len(spool))
+        spool.append_text(text)
+        self.count += 1
+
+    def close(self) -> None:
+        for spool in self.spools.values():
+            spool.close()
+
+    def write(self, execution, state, value: Any, raw: Any, scope) -> Generator:
+        """Upload the result files and the manifest; the Map's result is where they were written."""
+        writer = dict(state.result_writer or {})
+        params = _evaluate(execution, state, writer.get("Arguments", writer.get("Parameters")), value, raw, scope,
+                           "Arguments") or {}
+        bucket = params.get("Bucket")
+        prefix = str(params.get("Prefix", "")).rstrip("/")
+        base = f"{prefix}/{self.run_id}" if prefix else self.run_id
+        s3 = _services(execution).client("s3", validate=False)
+        from botocore.exceptions import ClientError
+
+        files: dict[str, list] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
+        try:
+            for kind in ("SUCCEEDED", "FAILED"):
+                spool = self.spools[kind]
+                if not len(spool):
+                    continue
+                key = f"{base}/{kind}_0.json"
+                with tempfile.SpooledTemporaryFile(max_size=Spool.IN_MEMORY, mode="w+b") as body:
+                    size = spool.write_array(body)
+                    body.seek(0)
+                    s3.put_object(Bucket=bucket, Key=key, Body=body)
+                files[kind].append({"Key": key, "Size": size})
+            manifest = {"DestinationBucket": bucket, "MapRunArn": self.run.arn, "ResultFiles": files}
+            s3.put_object(Bucket=bucket, Key=f"{base}/manifest.json", Body=to_json(manifest).encode())
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise StatesError("States.ResultWriterFailed", str(error.get("Message") or error.get("Code"))) from None
+        self.run.counts.update(resultsWritten=self.count)
+        return {"MapRunArn": self.run.arn, "ResultWriterDetails": {"Bucket": bucket, "Key": f"{base}/manifest.json"}}
+        yield  # pragma: no cover - makes this a generator
+
+
 def _is_failure(result: Any) -> bool:
     # The engine hands tolerated failures over as {"Error", "Cause"} objects.
     return isinstance(result, dict) and set(result) in ({"Error"}, {"Error", "Cause"})
 
 
 def write_results(execution, state, results: list, value: Any, raw: Any, scope, frame) -> Generator:
-    """Write the results to S3 as AWS does; the Map result is where they were written."""
-    writer = dict(state.result_writer or {})
-    params = _evaluate(execution, state, writer.get("Arguments", writer.get("Parameters")), value, raw, scope,
-                       "Arguments") or {}
+    """A ResultWriter on a Map whose results are a list (an inline Map): write them as AWS does."""
     run = frame.record.get("map_run") or MapRun(_map_run_arn(execution, state), execution.info.arn,
                                                 execution.runtime.clock.now)
     map_runs(execution.runtime)[run.arn] = run
-    statuses = frame.record.get("iteration_status") or []
-    bucket = params.get("Bucket")
-    prefix = str(params.get("Prefix", "")).rstrip("/")
-    run_id = run.arn.rsplit(":", 1)[1]
-    base = f"{prefix}/{run_id}" if prefix else run_id
-    s3 = _services(execution).client("s3", validate=False)
-    now = execution.runtime.clock.now
-    succeeded, failed = [], []
-    for index, result in enumerate(results):
-        record = {
-            "ExecutionArn": f"{run.arn.replace(':mapRun:', ':execution:')}:{index}",
-            "Input": None, "InputDetails": {"Included": True},
-            "Name": f"{run_id}:{index}",
-            "StartDate": now, "StateMachineArn": run.arn, "StopDate": now, "RedriveCount": 0,
-            "RedriveStatus": "NOT_REDRIVABLE",
-        }
-        failed_item = statuses[index] == "FAILED" if index < len(statuses) and statuses[index] else _is_failure(result)
-        if failed_item:
-            record.update(Status="FAILED", Error=result.get("Error"), Cause=result.get("Cause"),
-                          RedriveStatusReason="Execution is FAILED and cannot be redriven")
-            failed.append(record)
-        else:
-            record.update(Status="SUCCEEDED", Output=to_json(result), OutputDetails={"Included": True},
-                          RedriveStatusReason="Execution is SUCCEEDED and cannot be redriven")
-            succeeded.append(record)
-    from botocore.exceptions import ClientError
-
-    files: dict[str, list] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
+    files = _ResultFiles(run, len(results))
     try:
-        for kind, records in (("SUCCEEDED", succeeded), ("FAILED", failed)):
-            if not records:
+        for index, result in enumerate(results):
+            files.add(execution, index, result, _is_failure(result))
+        return (yield from files.write(execution, state, value, raw, scope))
+    finally:
+        files.close()
+
+
+def run_children(execution, state, value: Any, raw: Any, items, limit: int, scope, frame,
+                 tolerance: tuple[int, float] | None) -> Generator:
+    """Run every item (or batch) as a child execution of the Map Run; return the Map's result.
+
+    ``items`` is a list or a :class:`Spool`. At most ``limit`` children run at once
+    (:data:`DEFAULT_CONCURRENCY` when 0). A failed child's result is ``{"Error", "Cause"}`` while
+    the failures stay within ``tolerance``; past it the Map fails with
+    ``States.ExceedToleratedFailureThreshold``.
+    """
+    run: MapRun = frame.record["map_run"]
+    n = len(items)
+    files = _ResultFiles(run, n) if state.result_writer is not None else None
+    results: list[Any] | None = None if files is not None else [None] * n
+    previous = execution._previous_results(state, frame)
+    # What a redrive needs: the results of the children that succeeded.
+    succeeded: Any = files.succeeded if files is not None else {}
+    frame.record["children"] = succeeded
+    processor = state.processor
+    failure: list[StatesError] = []
+    failed_count = [0]
+    next_index = [0]
+    child_index = [0]  # children ended so far
+
+    def over_threshold() -> bool:
+        if tolerance is None:
+            return failed_count[0] > 0
+        count, percentage = tolerance
+        return failed_count[0] > count and 100.0 * failed_count[0] / n > percentage
+
+    def keep(index: int, result: Any, failed: bool) -> None:
+        if files is not None:
+            files.add(execution, index, result, failed)
+        else:
+            results[index] = result
+            if not failed:
+                succeeded[index] = result
+
+    def adopt(child, index: int) -> None:
+        # The drawings show the state visits of the children the Map Run keeps (each visit holds its
+        # input and output: all of them would grow with the item count).
+        if child_index[0] < MapRun.KEEP_CHILDREN:
+            execution._adopt_records(child, frame, state, index)
+        child_index[0] += 1
+
+    def worker() -> Generator:
+        while not failure and next_index[0] < n:
+            index = next_index[0]
+            next_index[0] += 1
+            if index in previous:  # redrive: this child succeeded last time
+                if files is not None and isinstance(previous, _Succeeded):
+                    files.add_text(index, previous.record_text(index), False)
+                else:
+                    keep(index, previous[index], False)
                 continue
-            key = f"{base}/{kind}_0.json"
-            body = to_json(records).encode()
-            s3.put_object(Bucket=bucket, Key=key, Body=body)
-            files[kind].append({"Key": key, "Size": len(body)})
-        manifest = {"DestinationBucket": bucket, "MapRunArn": run.arn, "ResultFiles": files}
-        s3.put_object(Bucket=bucket, Key=f"{base}/manifest.json", Body=to_json(manifest).encode())
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise StatesError("States.ResultWriterFailed", str(error.get("Message") or error.get("Code"))) from None
-    run.counts.update(resultsWritten=len(results))
-    return {"MapRunArn": run.arn, "ResultWriterDetails": {"Bucket": bucket, "Key": f"{base}/manifest.json"}}
-    yield  # pragma: no cover
+            iteration_input = execution._item_input(state, value, raw, items, index, scope, frame)
+            child = child_execution(execution, state, run, index, iteration_input)
+            try:
+                result = yield from child.run_as_child(processor, iteration_input)
+            except StatesError as exc:
+                child_finished(run, child)
+                adopt(child, index)
+                failed_count[0] += 1
+                if over_threshold():
+                    failure.append(exc)
+                    return
+                keep(index, {"Error": exc.error, "Cause": exc.cause} if exc.cause is not None else {"Error": exc.error},
+                     True)
+                continue
+            child_finished(run, child)
+            adopt(child, index)
+            keep(index, result, False)
+
+    try:
+        if n:
+            workers = min(limit if limit > 0 else DEFAULT_CONCURRENCY, n)
+            tasks = [execution._spawn(worker(), f"{state.name}/worker{i}") for i in range(workers)]
+            yield Join(tuple(tasks), fail_fast=False)
+            crashed = next((t.exception for t in tasks if t.exception is not None), None)
+            if crashed is not None:
+                raise crashed
+            if failure:
+                if tolerance is not None:
+                    raise StatesError("States.ExceedToleratedFailureThreshold",
+                                      "The specified tolerated failure threshold was exceeded")
+                raise failure[0]
+        if files is None:
+            return results
+        written = yield from files.write(execution, state, value, raw, scope)
+        frame.record["children"] = {}  # a Map that succeeded is never redriven
+        files.close()
+        return written
+    finally:
+        if isinstance(items, Spool):
+            items.close()
+        if files is not None:
+            files.spools["FAILED"].close()  # SUCCEEDED stays open while a redrive may need it
+
+

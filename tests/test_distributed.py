@@ -115,3 +115,134 @@ def test_max_input_bytes_per_batch(sfn):
     batches = batch_items(None, State(), [{"k": "x" * 10}] * 5, {}, {}, None)
     assert [len(b["Items"]) for b in batches] == [2, 2, 1]
     assert all(len(json.dumps(b, separators=(",", ":"))) <= 50 for b in batches)
+
+
+# ---- at scale: streamed items, spooled results, bounded children -------------------------------
+
+
+def test_spool_reads_back_in_order_and_by_index():
+    from sfnlab.distributed import Spool
+
+    values = [{"n": i, "s": "é" * (i % 3)} for i in range(50)] + [[1, 2.5, None, True], "x\ny", 7]
+    spool = Spool(json.dumps(v, ensure_ascii=False, separators=(",", ":")) for v in values)
+    assert len(spool) == len(values)
+    assert list(spool) == values
+    assert spool[51] == "x\ny" and spool[3] == values[3] and spool[-1] == 7  # random access
+    out = __import__("io").BytesIO()
+    size = spool.write_array(out)
+    assert json.loads(out.getvalue()) == values and size == len(out.getvalue())
+
+
+def test_spool_moves_to_disk_and_still_reads_back(monkeypatch):
+    from sfnlab.distributed import Spool
+
+    monkeypatch.setattr(Spool, "IN_MEMORY", 1024)
+    spool = Spool(json.dumps({"i": i}) for i in range(5000))
+    assert spool._file._rolled  # on disk: only the offsets stay in memory
+    assert spool[4999] == {"i": 4999} and spool[0] == {"i": 0} and sum(v["i"] for v in spool) == sum(range(5000))
+
+
+def test_batches_of_a_spool_are_the_batches_of_the_list():
+    from sfnlab.distributed import Spool, batch_items
+
+    class State:
+        is_jsonata = False
+        item_batcher = {"MaxItemsPerBatch": 4, "MaxInputBytesPerBatch": 120, "BatchInput": {"b": "ü"}}
+
+    import random
+    from types import SimpleNamespace
+
+    from sfnlab.paths import Scope
+
+    execution = SimpleNamespace(runtime=SimpleNamespace(random=random.Random(0)))
+    items = [{"k": "v" * (i % 17), "i": i} for i in range(40)]
+    from_list = list(batch_items(execution, State(), items, {}, {}, Scope({}, {}, {})))
+    from_spool = list(batch_items(execution, State(), Spool(json.dumps(i, separators=(",", ":")) for i in items), {},
+                                  {}, Scope({}, {}, {})))
+    assert from_list == from_spool
+    assert [i for b in from_list for i in b["Items"]] == items
+    assert all(len(b["Items"]) <= 4 and b["BatchInput"] == {"b": "ü"} for b in from_list)
+    assert all(len(json.dumps(b, separators=(",", ":"), ensure_ascii=False).encode()) <= 120 for b in from_list
+               if len(b["Items"]) > 1)
+
+
+def test_csv_stream_keeps_quoted_line_breaks_and_crlf(sfn, bucket):
+    s3 = sfn.sfnlab.aws_client("s3")
+    s3.put_object(Bucket=bucket, Key="quoted.csv",
+                  Body='a,b\r\n1,"two\r\nlines"\r\n\r\n3,"say ""hi"""\r\n4\r\n'.encode())
+    definition = distributed({"Resource": "arn:aws:states:::s3:getObject",
+                              "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                              "Parameters": {"Bucket": bucket, "Key": "quoted.csv"}},
+                             {"P": {"Type": "Pass", "End": True}})
+    assert json.loads(run(sfn, definition)["output"]) == [
+        {"a": "1", "b": "two\r\nlines"}, {"a": "3", "b": 'say "hi"'}, {"a": "4", "b": ""}]
+
+
+def test_jsonl_stream_skips_blank_lines_and_max_items_stops_early(sfn, bucket):
+    s3 = sfn.sfnlab.aws_client("s3")
+    s3.put_object(Bucket=bucket, Key="many.jsonl", Body=b'{"n": 0}\n\n' + b"".join(b'{"n": %d}\n' % i for i in range(1, 5000))
+                  + b"not json\n")
+    reader = {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": bucket, "Key": "many.jsonl"}}
+    limited = distributed({**reader, "ReaderConfig": {"InputType": "JSONL", "MaxItems": 3}},
+                          {"P": {"Type": "Pass", "End": True}})
+    assert json.loads(run(sfn, limited)["output"]) == [{"n": 0}, {"n": 1}, {"n": 2}]  # the bad line is never read
+    d = run(sfn, distributed({**reader, "ReaderConfig": {"InputType": "JSONL"}}, {"P": {"Type": "Pass", "End": True}}))
+    assert (d["status"], d["error"]) == ("FAILED", "States.ItemReaderFailed")
+    assert d["cause"].startswith("The object could not be read as JSONL: Expecting value")
+
+
+def test_results_over_256_kib_without_a_writer_fail_the_map(sfn, bucket):
+    # AWS: a Distributed Map's results are its output; past 256 KiB, export them with a ResultWriter.
+    definition = distributed({"Resource": "arn:aws:states:::s3:getObject",
+                              "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                              "Parameters": {"Bucket": bucket, "Key": "rows.csv"}},
+                             {"P": {"Type": "Pass", "End": True}}, MaxConcurrency=1000)
+    d = run(sfn, definition)
+    assert (d["status"], d["error"]) == ("FAILED", "States.DataLimitExceeded")
+
+
+def test_many_children_write_every_result_and_keep_a_bounded_few(sfn, bucket):
+    definition = distributed(
+        {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation":
+                                                                        "FIRST_ROW", "MaxItems": 3000},
+         "Parameters": {"Bucket": bucket, "Key": "rows.csv"}},
+        {"Odd": {"Type": "Choice", "Choices": [{"Variable": "$.amount", "StringEquals": "13", "Next": "Bad"}],
+                 "Default": "Ok"},
+         "Bad": {"Type": "Fail", "Error": "Unlucky", "Cause": "13"},
+         "Ok": {"Type": "Pass", "Parameters": {"id.$": "$.id"}, "End": True}},
+        MaxConcurrency=50, ToleratedFailureCount=30,
+        ResultWriter={"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": bucket, "Prefix": "many"}})
+    d = run(sfn, definition)
+    assert d["status"] == "SUCCEEDED", d
+    out = json.loads(d["output"])
+    s3 = sfn.sfnlab.aws_client("s3")
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=out["ResultWriterDetails"]["Key"])["Body"].read())
+
+    def records(kind):
+        [entry] = manifest["ResultFiles"][kind]
+        body = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
+        assert entry["Size"] == len(body)
+        return json.loads(body)
+
+    succeeded, failed = records("SUCCEEDED"), records("FAILED")
+    assert sorted(int(json.loads(r["Output"])["id"]) for r in succeeded) == [i for i in range(3000) if i % 100 != 13]
+    assert len(failed) == 30 and {(r["Error"], r["Cause"]) for r in failed} == {("Unlucky", "13")}
+    counts = sfn.describe_map_run(mapRunArn=out["MapRunArn"])["itemCounts"]
+    assert (counts["total"], counts["succeeded"], counts["failed"], counts["resultsWritten"]) == (3000, 2970, 30, 3000)
+    listed = sfn.list_executions(mapRunArn=out["MapRunArn"], maxResults=1000)["executions"]
+    assert len(listed) == 1000  # the Map Run keeps its first 1,000 children in full
+    assert {e["status"] for e in listed} == {"SUCCEEDED", "FAILED"}
+
+
+def test_without_max_concurrency_at_most_10000_children_run_at_once(sfn, bucket):
+    # 10,001 children that each wait 10 s: the last one starts when the first ones end (AWS's default).
+    definition = distributed({"Resource": "arn:aws:states:::s3:getObject",
+                              "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "GIVEN",
+                                               "CSVHeaders": ["id", "amount"], "MaxItems": 10_001},
+                              "Parameters": {"Bucket": bucket, "Key": "rows.csv"}},
+                             {"W": {"Type": "Wait", "Seconds": 10, "End": True}},
+                             ResultWriter={"Resource": "arn:aws:states:::s3:putObject",
+                                           "Parameters": {"Bucket": bucket, "Prefix": "wide"}})
+    d = run(sfn, definition)
+    assert d["status"] == "SUCCEEDED", d
+    assert (d["stopDate"] - d["startDate"]).total_seconds() == 20
