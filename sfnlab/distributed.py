@@ -144,6 +144,7 @@ class MapRun:
     # The child executions, for ListExecutions(mapRunArn=...). Only the first KEEP_CHILDREN are kept
     # in full, so that a run over 100,000 items stays small in memory; counts cover them all.
     executions: list = field(default_factory=list)
+    child_names: tuple | None = field(default=None, repr=False)  # ARN parts every child shares
     KEEP_CHILDREN = 1000
 
     def describe(self) -> dict:
@@ -376,24 +377,23 @@ def start_map_run(execution, state, frame, length: int, max_concurrency: int = 0
     return run
 
 
-def child_execution(execution, state, run: MapRun, index: int, value: Any):
-    """The child workflow execution of one item (or batch) of a Distributed Map."""
+def child_execution(execution, state, run: MapRun, index: int, value: Any, text: str | None = None):
+    """The child workflow execution of one item (or batch) of a Distributed Map (``text``: its input's JSON)."""
     from .engine import Execution, ExecutionInfo
 
-    run_name, run_id = run.arn.split(":mapRun:", 1)[1].split(":", 1)
+    names = run.child_names
+    if names is None:  # the same for every child of the run
+        run_name = run.arn.split(":mapRun:", 1)[1].split(":", 1)[0]
+        prefix = run.arn.split(":mapRun:", 1)[0]
+        execution_type = (state.execution_type or "STANDARD").upper()
+        kind = "express" if execution_type == "EXPRESS" else "execution"
+        names = run.child_names = (f"{prefix}:{kind}:{run_name}:", f"{prefix}:stateMachine:{run_name}", run_name,
+                                   execution_type)
+    arn_prefix, machine_arn, run_name, execution_type = names
     name = str(uuid.UUID(int=execution.runtime.random.getrandbits(128), version=4))
-    execution_type = (state.execution_type or "STANDARD").upper()
-    prefix = run.arn.split(":mapRun:", 1)[0]
-    kind = "express" if execution_type == "EXPRESS" else "execution"
-    info = ExecutionInfo(
-        arn=f"{prefix}:{kind}:{run_name}:{name}",
-        name=name,
-        state_machine_arn=f"{prefix}:stateMachine:{run_name}",
-        state_machine_name=run_name,
-        role_arn=execution.info.role_arn,
-        type=execution_type,
-    )
-    child = Execution(execution.machine, execution.runtime, info, value, to_json(value))
+    info = ExecutionInfo(arn=arn_prefix + name, name=name, state_machine_arn=machine_arn,
+                         state_machine_name=run_name, role_arn=execution.info.role_arn, type=execution_type)
+    child = Execution(execution.machine, execution.runtime, info, value, to_json(value) if text is None else text)
     child.map_run_arn = run.arn
     run.counts["pending"] -= 1
     run.counts["running"] += 1
@@ -554,6 +554,7 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
     succeeded: Any = files.succeeded if files is not None else {}
     frame.record["children"] = succeeded
     processor = state.processor
+    plain = state.item_selector is None and isinstance(items, Spool)
     failure: list[StatesError] = []
     failed_count = [0]
     next_index = [0]
@@ -590,8 +591,13 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
                 else:
                     keep(index, previous[index], False)
                 continue
-            iteration_input = execution._item_input(state, value, raw, items, index, scope, frame)
-            child = child_execution(execution, state, run, index, iteration_input)
+            if plain:  # the item is the input: its JSON text is in the spool already
+                text = items.text(index)
+                iteration_input = json.loads(text)
+            else:
+                text = None
+                iteration_input = execution._item_input(state, value, raw, items, index, scope, frame)
+            child = child_execution(execution, state, run, index, iteration_input, text)
             try:
                 result = yield from child.run_as_child(processor, iteration_input)
             except StatesError as exc:

@@ -246,3 +246,40 @@ def test_without_max_concurrency_at_most_10000_children_run_at_once(sfn, bucket)
     d = run(sfn, definition)
     assert d["status"] == "SUCCEEDED", d
     assert (d["stopDate"] - d["startDate"]).total_seconds() == 20
+
+
+@pytest.mark.parametrize("writer", [True, False])
+def test_redrive_runs_only_the_children_that_did_not_succeed(bucket, writer):
+    calls: dict[int, int] = {}
+
+    def flaky(event, context):
+        calls[event["n"]] = calls.get(event["n"], 0) + 1
+        if event["n"] == 3 and calls[3] == 1:
+            raise RuntimeError("first try fails")
+        return {"twice": event["n"] * 2}
+
+    sfn = sfnlab.client(functions={"Flaky": flaky})
+    extra = {"ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                              "Parameters": {"Bucket": bucket, "Prefix": "redrive"}}} if writer else {}
+    definition = distributed({"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+                              "Parameters": {"Bucket": bucket, "Key": "items.json"}},
+                             {"T": {"Type": "Task", "Resource": "Flaky", "End": True}}, MaxConcurrency=1, **extra)
+    arn = sfn.create_state_machine(name="redrive", definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    assert sfn.describe_execution(executionArn=ex)["status"] == "FAILED"
+    assert calls == {0: 1, 1: 1, 2: 1, 3: 1}
+    sfn.redrive_execution(executionArn=ex)
+    d = sfn.describe_execution(executionArn=ex)
+    assert d["status"] == "SUCCEEDED", d
+    assert calls == {0: 1, 1: 1, 2: 1, 3: 2, 4: 1}
+    expected = [{"twice": n * 2} for n in range(5)]
+    if not writer:
+        assert json.loads(d["output"]) == expected
+        return
+    s3 = sfn.sfnlab.aws_client("s3")
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=json.loads(d["output"])["ResultWriterDetails"]["Key"])
+                          ["Body"].read())
+    [entry] = manifest["ResultFiles"]["SUCCEEDED"]
+    records = json.loads(s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read())
+    assert sorted((json.loads(r["Output"]) for r in records), key=lambda o: o["twice"]) == expected
+    assert manifest["ResultFiles"]["FAILED"] == []
