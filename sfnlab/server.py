@@ -212,35 +212,36 @@ def make_server(host: str = "127.0.0.1", port: int = 8083, client: Any = None, *
         # -- answering --------------------------------------------------------------------------
         def _handle(self) -> None:
             try:
-                self._refuse_foreign_caller()
                 target = self.headers.get("X-Amz-Target", "")
+                ours = target.startswith(_SFN_PREFIX) or target == "SfnLab.AdvanceClock"
+                body = self._read_body(wire.MAX_BODY_BYTES if ours else _FORWARD_MAX_BYTES)
+                self._refuse_foreign_caller()  # after the body: a refusal read in full, not reset
                 if target.startswith(_SFN_PREFIX):
-                    self._step_functions(target[len(_SFN_PREFIX):], self._read_body(wire.MAX_BODY_BYTES))
-                elif target == "SfnLab.AdvanceClock":
-                    self._advance_clock(self._read_body(wire.MAX_BODY_BYTES))
+                    self._step_functions(target[len(_SFN_PREFIX):], body)
+                elif ours:
+                    self._advance_clock(body)
                 else:
-                    self._forward(self._read_body(_FORWARD_MAX_BYTES))
+                    self._forward(body)
             except _Refusal as refusal:
                 self._answer(refusal.status, refusal.body, refusal.content_type, close=True)
             except (ConnectionError, TimeoutError):
                 self.close_connection = True  # the client went away or fell silent: nobody to answer
 
         def _step_functions(self, operation: str, body: bytes) -> None:
-            try:
-                params = wire.decode_body(body)
-                with lock:
+            with lock:
+                try:
+                    params = wire.decode_body(body)
                     model = backend.service_model
                     if operation in model.operation_names:
                         wire.check_request(model.operation_model(operation), params)
                     status, answer = backend.respond(operation, params)
-                    request_id = backend.request_id()
-            except ApiError as exc:
-                status, answer, request_id = exc.status, exc.body(), ""
-            except Exception:  # a bug in sfnlab: say so, and keep serving the others
-                traceback.print_exc(file=sys.stderr)
-                status, answer, request_id = 500, ApiError("InternalFailure", None, namespace=_CORAL_SERVICE).body(), ""
-            self._answer(status, json.dumps(answer, ensure_ascii=False).encode(),
-                         headers={"x-amzn-RequestId": request_id} if request_id else None)
+                except ApiError as exc:
+                    status, answer = exc.status, exc.body()
+                except Exception:  # a bug in sfnlab: say so, and keep serving the others
+                    traceback.print_exc(file=sys.stderr)
+                    status, answer = 500, ApiError("InternalFailure", None, namespace=_CORAL_SERVICE).body()
+                request_id = backend.request_id()
+            self._answer(status, json.dumps(answer, ensure_ascii=False).encode(), headers={"x-amzn-RequestId": request_id})
 
         def _advance_clock(self, body: bytes) -> None:
             try:

@@ -283,3 +283,26 @@ def test_concurrent_clients_lose_and_duplicate_no_execution(endpoint):
         assert json.loads(sfn.describe_execution(executionArn=arn)["output"]) == {"name": name}
     with pytest.raises(sfn.exceptions.ExecutionAlreadyExists):  # closed now: a new start is refused
         sfn.start_execution(stateMachineArn=machine, name="t0-0", input=json.dumps({"queue": "q"}))
+
+
+def test_a_bug_in_sfnlab_answers_500_and_the_server_keeps_serving(monkeypatch, capsys):
+    server = make_server("127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host, port = server.server_address[:2]
+    endpoint = f"http://{host}:{port}"
+    real = server.sfn.sfnlab.respond
+
+    def respond(operation, params):
+        if operation == "ListActivities":
+            raise ZeroDivisionError("a bug")
+        return real(operation, params)
+
+    monkeypatch.setattr(server.sfn.sfnlab, "respond", respond)
+    try:
+        status, headers, answer = post(endpoint, b"{}", "AWSStepFunctions.ListActivities")
+        assert (status, json.loads(answer)) == (500, {"__type": "com.amazon.coral.service#InternalFailure"})
+        assert "ZeroDivisionError: a bug" in capsys.readouterr().err  # the operator sees the traceback
+        assert post(endpoint, b"{}")[0] == 200
+    finally:
+        server.shutdown()
+        server.server_close()
