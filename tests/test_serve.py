@@ -306,3 +306,34 @@ def test_a_bug_in_sfnlab_answers_500_and_the_server_keeps_serving(monkeypatch, c
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_same_start_from_many_clients_at_once_makes_one_execution(endpoint):
+    """Eight clients retry one StartExecution at the same moment: one execution, one token, one ARN."""
+    sfn, sqs = boto("stepfunctions", endpoint), boto("sqs", endpoint)
+    queue = sqs.create_queue(QueueName=f"race-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    definition = {"StartAt": "Ask", "States": {"Ask": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}}, "End": True}}}
+    machine = sfn.create_state_machine(name=f"race-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition),
+                                       roleArn=ROLE)["stateMachineArn"]
+    clients = [boto("stepfunctions", endpoint) for _ in range(8)]
+    barrier = threading.Barrier(len(clients))
+    answers: list[str] = []
+
+    def start(client) -> None:
+        barrier.wait()
+        try:
+            answers.append(client.start_execution(stateMachineArn=machine, name="once", input="{}")["executionArn"])
+        except Exception as exc:  # compared below: none is expected
+            answers.append(repr(exc))
+
+    threads = [threading.Thread(target=start, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers == [f"{machine.replace(':stateMachine:', ':execution:')}:once"] * len(clients)
+    assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == 1
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    assert len(messages) == 1  # the task ran once: one token sent
