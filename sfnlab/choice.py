@@ -10,6 +10,7 @@ Rules are compiled once into closures ``rule(scope) -> bool``.
 from __future__ import annotations
 
 import math
+import operator
 import re
 from typing import Any, Callable
 
@@ -57,27 +58,27 @@ def _glob(pattern: str) -> re.Pattern:
 
 # operator -> (convert a value to the comparable form or None when the type does not fit, compare)
 _STRING = (lambda v: v if isinstance(v, str) else None)
-_NUMBER = (lambda v: v if _is_number(v) else None)
+_NUMBER = (lambda v: v if isinstance(v, (int, float)) and not isinstance(v, bool) else None)  # a JSON number
 _BOOLEAN = (lambda v: v if isinstance(v, bool) else None)
 _TIMESTAMP = _as_timestamp
 
 OPERATORS: dict[str, tuple[Callable[[Any], Any], Callable[[Any, Any], bool]]] = {
-    "StringEquals": (_STRING, lambda a, b: a == b),
-    "StringLessThan": (_STRING, lambda a, b: a < b),
-    "StringGreaterThan": (_STRING, lambda a, b: a > b),
-    "StringLessThanEquals": (_STRING, lambda a, b: a <= b),
-    "StringGreaterThanEquals": (_STRING, lambda a, b: a >= b),
-    "NumericEquals": (_NUMBER, lambda a, b: a == b),
-    "NumericLessThan": (_NUMBER, lambda a, b: a < b),
-    "NumericGreaterThan": (_NUMBER, lambda a, b: a > b),
-    "NumericLessThanEquals": (_NUMBER, lambda a, b: a <= b),
-    "NumericGreaterThanEquals": (_NUMBER, lambda a, b: a >= b),
-    "BooleanEquals": (_BOOLEAN, lambda a, b: a == b),
-    "TimestampEquals": (_TIMESTAMP, lambda a, b: a == b),
-    "TimestampLessThan": (_TIMESTAMP, lambda a, b: a < b),
-    "TimestampGreaterThan": (_TIMESTAMP, lambda a, b: a > b),
-    "TimestampLessThanEquals": (_TIMESTAMP, lambda a, b: a <= b),
-    "TimestampGreaterThanEquals": (_TIMESTAMP, lambda a, b: a >= b),
+    "StringEquals": (_STRING, operator.eq),
+    "StringLessThan": (_STRING, operator.lt),
+    "StringGreaterThan": (_STRING, operator.gt),
+    "StringLessThanEquals": (_STRING, operator.le),
+    "StringGreaterThanEquals": (_STRING, operator.ge),
+    "NumericEquals": (_NUMBER, operator.eq),
+    "NumericLessThan": (_NUMBER, operator.lt),
+    "NumericGreaterThan": (_NUMBER, operator.gt),
+    "NumericLessThanEquals": (_NUMBER, operator.le),
+    "NumericGreaterThanEquals": (_NUMBER, operator.ge),
+    "BooleanEquals": (_BOOLEAN, operator.eq),
+    "TimestampEquals": (_TIMESTAMP, operator.eq),
+    "TimestampLessThan": (_TIMESTAMP, operator.lt),
+    "TimestampGreaterThan": (_TIMESTAMP, operator.gt),
+    "TimestampLessThanEquals": (_TIMESTAMP, operator.le),
+    "TimestampGreaterThanEquals": (_TIMESTAMP, operator.ge),
 }
 # StringMatches takes a literal pattern only (there is no StringMatchesPath).
 _MATCHES = "StringMatches"

@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping
 
 from .choice import Rule, compile_rule
 from .errors import DefinitionError, Diagnostic
+from .intrinsics import compile_intrinsic, is_intrinsic
 from .jsonata import JsonataTemplate, compile_jsonata, is_expression
 from .paths import Path, compile_path, compile_reference_path
 from .payload import Template, compile_template
@@ -89,10 +90,11 @@ class State:
     output_path: Path | None = ROOT
     assign: Any = None  # Template (JSONPath) or JsonataTemplate (JSONata)
     output: JsonataTemplate | None = None  # JSONata only
+    is_jsonata: bool = field(init=False, repr=False, compare=False)  # query_language == JSONATA
 
-    @property
-    def is_jsonata(self) -> bool:
-        return self.query_language == JSONATA
+    def __post_init__(self) -> None:
+        # A plain attribute, not a property: the engine asks on every state it runs.
+        object.__setattr__(self, "is_jsonata", self.query_language == JSONATA)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -299,6 +301,11 @@ def load(definition: str | Mapping[str, Any], *, validate: bool = True) -> Machi
         graph = _compile_graph(raw, "", query_language)
     except DefinitionError:
         raise
+    except RecursionError:
+        from .validation import MAX_DEPTH, MESSAGES
+
+        raise DefinitionError([Diagnostic("INVALID_JSON_DESCRIPTION", MESSAGES["too_deep"].format(limit=MAX_DEPTH))]) \
+            from None
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         # The static checks should have caught this; never let a Python error escape.
         raise DefinitionError([Diagnostic("SCHEMA_VALIDATION_FAILED", f"Invalid definition: {exc}", "/")]) from None
@@ -475,8 +482,6 @@ def _fail_path(value: Any) -> Any:
     # ErrorPath/CausePath hold a path or an intrinsic call.
     if value is None:
         return None
-    from .intrinsics import compile_intrinsic, is_intrinsic
-
     return compile_intrinsic(value) if is_intrinsic(value) else compile_path(value)
 
 

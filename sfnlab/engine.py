@@ -50,11 +50,15 @@ __all__ = ["Runtime", "ExecutionInfo", "Execution", "start", "PAYLOAD_LIMIT", "T
 
 PAYLOAD_LIMIT = 256 * 1024  # bytes of UTF-8 JSON: state input/output, task results, execution I/O
 EXPRESS_MAX_SECONDS = 5 * 60
+EXPRESS_EVENT_BUDGET = 250_000  # history events an Express execution may make before it counts as runaway
 REDRIVE_LAUNCH = 1_700_006_400.0  # 2023-11-15: executions started before RedriveExecution existed
 STANDARD_MAX_SECONDS = 365 * 24 * 3600
 WAIT_LIMIT = 99_999_999  # seconds; a longer Wait fails with "Wait state delay is too long."
 
 _ROOT = d.ROOT  # the Path "$"
+_NOTHING = object()
+
+_TOO_DEEP = "The state's data is nested too deeply to be processed."  # sfnlab's words; AWS documents none
 
 # Errors whose cause AWS prefixes with the state and the event where it was entered.
 _STATE_SCOPED = frozenset({"States.Runtime", "States.IntrinsicFailure", "States.QueryEvaluationError"})
@@ -170,7 +174,9 @@ class Execution:
         self.redrive_time: float | None = None
         self._redriven: dict | None = None
         self.on_finish: list[Callable[["Execution"], None]] = []  # called once the execution ends
-        self._last_encoded: tuple[Any, str] | None = None
+        # The last value _encode turned into text, and that text.
+        self._encoded_value: Any = _NOTHING
+        self._encoded_text = ""
         self._tasks: list[Task] = []
         self._main: Task | None = None
         self._context_base = {
@@ -255,6 +261,19 @@ class Execution:
                                  self.info.name)
         self._start_watchdog()
         self.runtime.scheduler.run(until=lambda: self.done)
+        self.raise_crash()
+
+    def raise_crash(self) -> None:
+        """Re-raise a Python exception that ended the main line without being a States error.
+
+        The scheduler hands a task's exception to whoever joins it; nobody joins the main line,
+        so without this a bug in sfnlab (or a KeyboardInterrupt) would leave the execution
+        RUNNING in silence.
+        """
+        main = self._main
+        if main is not None and main.done and main.exception is not None \
+                and not isinstance(main.exception, StatesError):
+            raise main.exception
 
     def _start_watchdog(self) -> None:
         # TimeoutSeconds, capped by the longest an execution may run: 5 minutes Express, 1 year Standard.
@@ -386,6 +405,11 @@ class Execution:
                 name, value = self._run_instant(state, value, frame)
             if name is None:
                 return value
+            if self.history.limit is None and len(self.history) > EXPRESS_EVENT_BUDGET:
+                # A loop of states that take no virtual time would never reach the 5-minute limit
+                # of an Express execution. On AWS every transition takes real time and the loop
+                # ends at that limit, TIMED_OUT: let the clock run until the watchdog says so.
+                yield Sleep(EXPRESS_MAX_SECONDS)
 
     def _context(self, state: d.State, entered: float, frame: Frame, retry_count: int | None = None,
                  token: str | None = None) -> dict:
@@ -420,6 +444,8 @@ class Execution:
             raise self._state_failed(state, record, failure)
         except PathNotFound as missing:
             raise self._state_failed(state, record, StatesError("States.Runtime", str(missing))) from None
+        except RecursionError:  # data a loop nested deeper than any walk over it can go
+            raise self._state_failed(state, record, StatesError("States.Runtime", _TOO_DEEP)) from None
         return self._exit(kind, state, record, frame, next_name, output, text)
 
     def _run_instant(self, state: d.State, raw: Any, frame: Frame) -> tuple:
@@ -432,6 +458,8 @@ class Execution:
             raise self._state_failed(state, record, failure)
         except PathNotFound as missing:
             raise self._state_failed(state, record, StatesError("States.Runtime", str(missing))) from None
+        except RecursionError:  # data a loop nested deeper than any walk over it can go
+            raise self._state_failed(state, record, StatesError("States.Runtime", _TOO_DEEP)) from None
         return self._exit(kind, state, record, frame, next_name, output, text)
 
     def _enter(self, kind: "_Kind", state: d.State, raw: Any, frame: Frame) -> dict:
@@ -491,11 +519,10 @@ class Execution:
     def _encode(self, value: Any) -> str:
         """JSON text of a state's input or output. A state's output is usually the next state's
         input, the very same object (values are never changed in place), so its text is reused."""
-        last = self._last_encoded
-        if last is not None and last[0] is value:
-            return last[1]
+        if value is self._encoded_value:
+            return self._encoded_text
         text = to_json(value)
-        self._last_encoded = (value, text)
+        self._encoded_value, self._encoded_text = value, text
         return text
 
     # -- data flow helpers ----------------------------------------------------------------------
@@ -504,8 +531,7 @@ class Execution:
         if self.test_mode is not None:
             return Scope(value, self._context(state, entered_time, frame, retry_count, token), frame.variables)
         # The context object is made only if something reads $$ (most states never do).
-        return Scope.deferred(value, partial(self._context, state, entered_time, frame, retry_count, token),
-                              frame.variables)
+        return Scope(value, None, frame.variables, partial(self._context, state, entered_time, frame, retry_count, token))
 
     def _env(self, scope: Scope, raw: Any, **extra: Any) -> Environment:
         """The JSONata environment of a state: ``$states`` and the variables before the state."""
@@ -520,7 +546,7 @@ class Execution:
             return {}
         if path.steps == () and path.root == "input":
             return value
-        return path.get(_rescoped(scope, value))
+        return path.get(scope.with_input(value))
 
     def _input(self, state: d.State, raw: Any, scope: Scope) -> Any:
         path = state.input_path
@@ -539,7 +565,7 @@ class Execution:
     def _apply_result_path(self, path: Path | None, raw: Any, result: Any) -> Any:
         if path is None:
             return raw
-        if not path.steps:
+        if path is _ROOT or not path.steps:
             return result
         try:
             return path.set(raw, result)
@@ -574,7 +600,7 @@ class Execution:
         value = self._input(state, raw, scope)
         inspection["afterInputPath"] = value
         if state.parameters is not None:
-            value = state.parameters.evaluate(_rescoped(scope, value), self.runtime.random)
+            value = state.parameters.evaluate(scope.with_input(value), self.runtime.random)
             inspection["afterParameters"] = value
         return value
 
@@ -588,12 +614,13 @@ class Execution:
             self._assign(state.assign, scope, frame, env)
             return output
         if state.result_selector is not None:
-            result = state.result_selector.evaluate(_rescoped(scope, result), self.runtime.random)
+            result = state.result_selector.evaluate(scope.with_input(result), self.runtime.random)
             inspection["afterResultSelector"] = result
         # Assign reads the state's result through $ and the variables as they were before it.
         if state.assign is not None:
-            self._assign(state.assign, _rescoped(scope, result), frame)
-        merged = self._apply_result_path(state.result_path, raw, result)
+            self._assign(state.assign, scope.with_input(result), frame)
+        path = state.result_path
+        merged = result if path is _ROOT else self._apply_result_path(path, raw, result)
         inspection["afterResultPath"] = merged
         return self._apply_output(state, merged, scope)
 
@@ -608,7 +635,7 @@ class Execution:
             return result
         template = assign if assign is not None else state.assign
         if template is not None:
-            self._assign(template, _rescoped(scope, value), frame)
+            self._assign(template, scope.with_input(value), frame)
         return self._apply_output(state, value, scope)
 
     # -- state types ----------------------------------------------------------------------------
@@ -657,21 +684,23 @@ class Execution:
             return state.default, self._plain_output(state, raw, raw, scope, frame)
         value = self._input(state, raw, scope)
         frame.record["inspection"]["afterInputPath"] = value
-        rule_scope = _rescoped(scope, value)
+        rule_scope = scope.with_input(value)
         for branch in state.choices:
             if branch.rule(rule_scope):
-                self._assign(branch.assign, rule_scope, frame)
+                if branch.assign is not None:
+                    self._assign(branch.assign, rule_scope, frame)
                 return branch.next, self._apply_output(state, value, scope)
         if state.default is None:
             raise StatesError("States.NoChoiceMatched", f"No Matches! at state with name '{state.name}'")
-        self._assign(state.assign, rule_scope, frame)
+        if state.assign is not None:
+            self._assign(state.assign, rule_scope, frame)
         return state.default, self._apply_output(state, value, scope)
 
     def _run_wait(self, state: d.WaitState, raw: Any, frame: Frame, entered: int) -> Generator:
         now = self.runtime.clock.now
         scope = self._scope(raw, state, now, frame)
         value = raw if state.is_jsonata else self._recorded_input(state, raw, scope, frame)
-        seconds = self._wait_seconds(state, raw, _rescoped(scope, value), now)
+        seconds = self._wait_seconds(state, raw, scope.with_input(value), now)
         output = self._plain_output(state, raw, value, scope, frame)
         if seconds > 0:
             yield Sleep(seconds)
@@ -780,7 +809,7 @@ class Execution:
             output = catcher.output.evaluate(env) if catcher.output is not None else error_output
             self._assign(catcher.assign, scope, frame, env)
             return output
-        self._assign(catcher.assign, _rescoped(scope, error_output), frame)
+        self._assign(catcher.assign, scope.with_input(error_output), frame)
         return self._apply_result_path(catcher.result_path, raw, error_output)
 
     def _run_task(self, state: d.TaskState, raw: Any, frame: Frame, entered: int) -> Generator:
@@ -857,7 +886,7 @@ class Execution:
                 value = self._input(state, raw, scope)
                 frame.record["inspection"]["afterInputPath"] = value
                 items = None if state.item_reader is not None else state.items_path.get(
-                    _rescoped(scope, value))
+                    scope.with_input(value))
             if state.item_reader is not None:
                 # Distributed Map: items come from S3 (see sfnlab.distributed).
                 items = yield from distributed.read_items(self, state, value, raw, scope, frame)
@@ -873,7 +902,7 @@ class Execution:
             shown = items if isinstance(items, list) else items.shown()
             if shown is not None:
                 frame.record["inspection"]["afterItemsPath"] = shown
-            inner = _rescoped(scope, value)
+            inner = scope.with_input(value)
             limit = self._max_concurrency(state, inner, raw)
             tolerance = self._tolerance(state, inner, raw)
             if state.item_batcher is not None:
@@ -1087,11 +1116,6 @@ def _scoped(failure: StatesError, state: d.State, entered: int) -> StatesError:
     return failure
 
 
-def _rescoped(scope: Scope, value: Any) -> Scope:
-    """``scope`` with ``value`` as ``$`` (the same context and variables)."""
-    return scope.with_input(value)
-
-
 def _next(state: d.State) -> str | None:
     return None if state.end else state.next
 
@@ -1182,4 +1206,5 @@ def start(machine: d.Machine, runtime: Runtime, info: ExecutionInfo, input_value
     execution._start_watchdog()
     if run:
         runtime.scheduler.run(until=lambda: execution.done)
+        execution.raise_crash()
     return execution

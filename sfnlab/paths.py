@@ -36,19 +36,18 @@ class Scope:
     __slots__ = ("input", "variables", "_context", "_make_context")
 
     def __init__(self, input: Any, context: Mapping[str, Any] | None = None,
-                 variables: Mapping[str, Any] | None = None) -> None:
+                 variables: Mapping[str, Any] | None = None,
+                 make_context: Callable[[], Mapping[str, Any]] | None = None) -> None:
         self.input = input
         self.variables = variables
         self._context = context
-        self._make_context: Callable[[], Mapping[str, Any]] | None = None
+        self._make_context = make_context
 
     @classmethod
     def deferred(cls, input: Any, make_context: Callable[[], Mapping[str, Any]],
                  variables: Mapping[str, Any] | None = None) -> "Scope":
         """A scope whose context is made by ``make_context()`` when first read."""
-        scope = cls(input, None, variables)
-        scope._make_context = make_context
-        return scope
+        return cls(input, None, variables, make_context)
 
     @property
     def context(self) -> Mapping[str, Any] | None:
@@ -68,7 +67,7 @@ class Scope:
             return self
         if self._make_context is None:
             return Scope(value, self._context, self.variables)
-        return Scope.deferred(value, self._context_now, self.variables)  # both read one context
+        return Scope(value, None, self.variables, self._context_now)  # both read one context
 
     def _context_now(self) -> Mapping[str, Any] | None:
         return self.context

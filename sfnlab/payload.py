@@ -15,6 +15,7 @@ import random
 from typing import Any, Callable
 
 from .errors import StatesError
+from .intrinsics import compile_intrinsic, is_intrinsic
 from .paths import PathNotFound, Scope, compile_path
 
 __all__ = ["Template", "compile_template", "FieldFailure"]
@@ -80,8 +81,6 @@ def _compile_field(key: str, value: Any) -> tuple[str, Evaluator]:
 
 def compile_expression(key: str, text: str) -> Evaluator:
     """Compile the string value of a ``.$`` field: an intrinsic call or a Path."""
-    from .intrinsics import compile_intrinsic, is_intrinsic
-
     if is_intrinsic(text):
         return compile_intrinsic(text).evaluate
     path = compile_path(text)
