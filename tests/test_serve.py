@@ -125,15 +125,15 @@ def post(endpoint: str, body: bytes, target: str = "AWSStepFunctions.ListStateMa
     (b'{"tags": "x", "resourceArn": "arn:aws:states:us-east-1:123456789012:stateMachine:m"}',
      "AWSStepFunctions.TagResource", "com.amazon.coral.service#SerializationException", "Expected list or null"),
     (b"{}", "AWSStepFunctions.StartExecution", "com.amazon.coral.validate#ValidationException",
-     "1 validation error detected: Value null at 'stateMachineArn' failed to satisfy constraint: "
-     "Member must not be null"),
+     ("1 validation error detected: Value null at 'stateMachineArn' failed to satisfy constraint: "
+      "Member must not be null")),
     (b'{"stateMachineArn": ""}', "AWSStepFunctions.StartExecution", "com.amazon.coral.validate#ValidationException",
-     "1 validation error detected: Value '' at 'stateMachineArn' failed to satisfy constraint: "
-     "Member must have length greater than or equal to 1"),
+     ("1 validation error detected: Value '' at 'stateMachineArn' failed to satisfy constraint: "
+      "Member must have length greater than or equal to 1")),
     (b"{}", "AWSStepFunctions.NoSuchOperation", "com.amazon.coral.service#UnknownOperationException", None),
 ])
 def test_malformed_requests_get_aws_errors(endpoint, body, target, code, message):
-    status, headers, answer = post(endpoint, body, target)
+    status, _, answer = post(endpoint, body, target)
     expected = {"__type": code} if message is None else {"__type": code, "message": message}
     assert (status, json.loads(answer)) == (400, expected)
 
@@ -159,10 +159,8 @@ def test_boto3_sees_the_413_as_a_client_error(endpoint):
 
 
 def test_framing_errors_close_the_connection(endpoint):
-    for head in (b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\n"
-                 b"Content-Length: -4\r\n\r\n",
-                 b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\n"
-                 b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}"):
+    start = b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\n"
+    for head in (start + b"Content-Length: -4\r\n\r\n", start + b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}"):
         status, headers, _ = raw_request(endpoint, head)
         assert status == 400 and headers["connection"] == "close"
 
@@ -237,7 +235,7 @@ def test_serve_binds_loopback_by_default_and_warns_otherwise():
 
 def test_concurrent_clients_lose_and_duplicate_no_execution(endpoint):
     """Threads start callback executions, retry each start, send the tokens back: all accounted for."""
-    sfn, sqs = boto("stepfunctions", endpoint), boto("sqs", endpoint)
+    sfn = boto("stepfunctions", endpoint)
     definition = {"StartAt": "Ask", "States": {"Ask": {
         "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
         "Parameters": {"QueueUrl.$": "$.queue", "MessageBody": {"token.$": "$$.Task.Token", "name.$": "$$.Execution.Name"}},
@@ -299,7 +297,7 @@ def test_a_bug_in_sfnlab_answers_500_and_the_server_keeps_serving(monkeypatch, c
 
     monkeypatch.setattr(server.sfn.sfnlab, "respond", respond)
     try:
-        status, headers, answer = post(endpoint, b"{}", "AWSStepFunctions.ListActivities")
+        status, _, answer = post(endpoint, b"{}", "AWSStepFunctions.ListActivities")
         assert (status, json.loads(answer)) == (500, {"__type": "com.amazon.coral.service#InternalFailure"})
         assert "ZeroDivisionError: a bug" in capsys.readouterr().err  # the operator sees the traceback
         assert post(endpoint, b"{}")[0] == 200
