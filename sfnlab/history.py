@@ -73,65 +73,68 @@ class History:
 
     The last event slot is kept for the ExecutionFailed event that reports a full history.
 
-    Events are logged as small tuples and turned into AWS-shaped dicts only when
-    :attr:`events` is read: a tuple of strings and numbers is cheaper to make than a dict of
-    dicts, and Python's garbage collector stops tracking it, so a long run is not slowed down
-    by collections that walk its whole history.
+    Events are logged as five plain values each, in one flat list, and turned into AWS-shaped
+    dicts only when :attr:`events` is read: a few strings and numbers are cheaper to store than
+    a dict of dicts, and they leave nothing for Python's garbage collector to track, so a long
+    run is not slowed down by collections that walk its whole history.
     """
 
     LIMIT = 25_000
 
-    __slots__ = ("_log", "_events", "clock", "limit")
+    __slots__ = ("_log", "_count", "_room", "_events", "clock", "limit")
 
     def __init__(self, clock: Any, limit: int | None = LIMIT) -> None:
-        # (timestamp, type, previousEventId, details) or, for a state's entry or exit,
-        # (timestamp, type, previousEventId, state name, input or output JSON text).
-        self._log: list[tuple] = []
-        self._events: list[dict] = []  # the dicts of _log[:len(_events)], made on reading
+        # Per event: timestamp, type, previousEventId, then the state's name and its input or
+        # output JSON text (``...StateEntered``/``...StateExited``), or the details dict and None.
+        self._log: list = []
+        self._count = 0
+        self._room = limit - 1 if limit is not None else float("inf")  # events before the last slot
+        self._events: list[dict] = []  # the dicts of the first events, made on reading
         self.clock = clock
         self.limit = limit
 
     def add(self, event_type: str, previous: int, details: dict | None = None, *, final: bool = False) -> int:
         """Append an event; returns its id. Raises HistoryLimitExceeded when the history is full."""
-        log = self._log
-        if self.limit is not None and not final and len(log) >= self.limit - 1:
+        if self._count >= self._room and not final:
             raise HistoryLimitExceeded(self.limit)
-        log.append((self.clock.now, event_type, previous, details))
-        return len(log)
+        self._log += (self.clock.now, event_type, previous, details, None)
+        self._count += 1
+        return self._count
 
     def add_state(self, event_type: str, previous: int, name: str, text: str) -> int:
         """Append a ``...StateEntered`` (``text``: the input) or ``...StateExited`` (the output) event."""
-        log = self._log
-        if self.limit is not None and len(log) >= self.limit - 1:
+        if self._count >= self._room:
             raise HistoryLimitExceeded(self.limit)
-        log.append((self.clock.now, event_type, previous, name, text))
-        return len(log)
+        self._log += (self.clock.now, event_type, previous, name, text)
+        self._count += 1
+        return self._count
 
     @property
     def events(self) -> list[dict]:
         """The events as GetExecutionHistory shows them (the same dicts on every reading)."""
         events, log = self._events, self._log
-        if len(events) < len(log):
-            events.extend(_event(i + 1, log[i]) for i in range(len(events), len(log)))
+        for i in range(len(events), self._count):
+            events.append(_event(i + 1, log[5 * i:5 * i + 5]))
         return events
 
     @property
     def last_id(self) -> int:
         """The id of the latest event (0 before the first)."""
-        return len(self._log)
+        return self._count
 
     def __len__(self) -> int:
-        return len(self._log)
+        return self._count
 
 
-def _event(event_id: int, entry: tuple) -> dict:
-    event: dict[str, Any] = {"timestamp": entry[0], "type": entry[1], "id": event_id, "previousEventId": entry[2]}
-    key = _DETAILS.get(entry[1])
-    if len(entry) == 5:
+def _event(event_id: int, entry: list) -> dict:
+    timestamp, event_type, previous, details, text = entry
+    event: dict[str, Any] = {"timestamp": timestamp, "type": event_type, "id": event_id, "previousEventId": previous}
+    key = _DETAILS.get(event_type)
+    if text is not None:  # a state's entry or exit: details is its name
         if key == "stateEnteredEventDetails":
-            event[key] = {"input": entry[4], "inputDetails": {"truncated": False}, "name": entry[3]}
+            event[key] = {"input": text, "inputDetails": {"truncated": False}, "name": details}
         else:
-            event[key] = {"name": entry[3], "output": entry[4], "outputDetails": {"truncated": False}}
-    elif entry[3] is not None and key is not None:
-        event[key] = entry[3]
+            event[key] = {"name": details, "output": text, "outputDetails": {"truncated": False}}
+    elif details is not None and key is not None:
+        event[key] = details
     return event
