@@ -1,13 +1,16 @@
-"""One measurement in a fresh process: ``python bench/_child.py ENGINE WORKLOAD|baseline [options]``.
+"""One measurement in a fresh process: ``python bench/_child.py ENGINE WORKLOAD|baseline|load [options]``.
 
 Prints one JSON object on stdout (the last line) and leaves with ``os._exit`` so that an
 execution moto is still running in a background thread cannot keep the process alive.
 
 ENGINE is ``sfnlab`` (the boto3-compatible ``sfnlab.client()``, or ``sfnlab.StateMachine`` with
-``--api machine``) or ``moto`` (``mock_aws`` with ``execute_state_machine``). WORKLOAD ``baseline``
-only imports the engine and makes a client: the peak RSS then is the engine's baseline; it also
-reports the peak RSS after one untimed two-state warm-up execution (which every measurement runs
-first, so that lazily loaded modules are not timed).
+``--api machine``), ``moto`` (``mock_aws`` with ``execute_state_machine``) or ``floor`` (the
+minimal loop of ``floor.py``). WORKLOAD ``baseline`` only imports the engine and makes a client:
+the peak RSS then is the engine's baseline; it also reports the peak RSS after one untimed
+two-state warm-up execution (which every measurement runs first, so that lazily loaded modules
+are not timed). WORKLOAD ``load`` (sfnlab only) times loading B1's 1,000-state definition.
+With ``--memory`` one more, untimed, run is traced by ``tracemalloc``: its peak is the memory
+the execution needs (what it allocates and keeps, beyond the process it runs in).
 """
 from __future__ import annotations
 
@@ -18,11 +21,12 @@ import resource
 import statistics
 import sys
 import time
+import tracemalloc
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from workloads import ROLE_ARN, WORKLOADS, Workload, always_fails  # noqa: E402
+from workloads import ALL, ROLE_ARN, Workload, always_fails, b1_pass_chain  # noqa: E402
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
@@ -74,6 +78,7 @@ class ClientEngine:
             self.mock.start()
         self.client = self.fresh_client()
         self._machines = 0
+        self.trace = False  # trace memory (tracemalloc) from start_execution to the end
 
     def fresh_client(self) -> Any:
         if self.name == "sfnlab":
@@ -90,10 +95,15 @@ class ClientEngine:
         self._machines += 1
         sfn = self.client
         arn = sfn.create_state_machine(
-            name=f"bench-{wl.key}-{self._machines}", roleArn=ROLE_ARN, definition=json.dumps(wl.definition)
+            name=f"bench-{wl.key}-{self._machines}", roleArn=ROLE_ARN, definition=json.dumps(wl.definition),
+            type=wl.machine_type,
         )["stateMachineArn"]
         payload = json.dumps(wl.input)
+        if wl.machine_type == "EXPRESS":
+            return self._run_sync(sfn, arn, payload)
 
+        if self.trace:
+            tracemalloc.start()
         t0 = time.perf_counter()
         execution_arn = sfn.start_execution(stateMachineArn=arn, input=payload)["executionArn"]
         desc = sfn.describe_execution(executionArn=execution_arn)
@@ -110,6 +120,7 @@ class ClientEngine:
             poll = min(poll * 1.5, poll_max)
             desc = sfn.describe_execution(executionArn=execution_arn)
         wall = time.perf_counter() - t0
+        peak = _stop_trace() if self.trace else None
 
         start, stop = _seconds(desc.get("startDate")), _seconds(desc.get("stopDate"))
         output = json.loads(desc["output"]) if desc.get("output") is not None else None
@@ -123,7 +134,38 @@ class ClientEngine:
             "error": desc.get("error"),
             "cause": (desc.get("cause") or "")[:300] or None,
             "output": output,
+            "mem_peak": peak,
         }
+
+    def _run_sync(self, sfn: Any, arn: str, payload: str) -> dict:
+        """An EXPRESS machine: one StartSyncExecution is timed (sfnlab only: states entered are
+        counted in the engine's history, since AWS keeps no readable history of Express executions)."""
+        if self.trace:
+            tracemalloc.start()
+        t0 = time.perf_counter()
+        out = sfn.start_sync_execution(stateMachineArn=arn, input=payload)
+        wall = time.perf_counter() - t0
+        peak = _stop_trace() if self.trace else None
+        events = sfn.sfnlab.execution(out["executionArn"]).events
+        start, stop = _seconds(out.get("startDate")), _seconds(out.get("stopDate"))
+        return {
+            "finished": True,
+            "status": out["status"],
+            "wall": wall,
+            "transitions": sum(1 for e in events if e["type"].endswith("StateEntered")),
+            "transitions_source": "engine history (EXPRESS)",
+            "elapsed": None if start is None or stop is None else round(stop - start, 6),
+            "error": out.get("error"),
+            "cause": (out.get("cause") or "")[:300] or None,
+            "output": json.loads(out["output"]) if out.get("output") is not None else None,
+            "mem_peak": peak,
+        }
+
+
+def _stop_trace() -> int:
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
 
 
 class MachineEngine:
@@ -136,12 +178,16 @@ class MachineEngine:
         import sfnlab
 
         self._sfnlab = sfnlab
+        self.trace = False
 
     def run(self, wl: Workload, limit: float, poll_max: float) -> dict:
-        sm = self._sfnlab.StateMachine(wl.definition, functions={"AlwaysFails": always_fails})
+        sm = self._sfnlab.StateMachine(wl.definition, functions={"AlwaysFails": always_fails}, type=wl.machine_type)
+        if self.trace:
+            tracemalloc.start()
         t0 = time.perf_counter()
         ex = sm.run(wl.input)
         wall = time.perf_counter() - t0
+        peak = _stop_trace() if self.trace else None
         types = [getattr(e, "type", None) or e["type"] for e in ex.events]
         return {
             "finished": True,
@@ -153,7 +199,70 @@ class MachineEngine:
             "error": getattr(ex, "error", None),
             "cause": None,
             "output": ex.output,
+            "mem_peak": peak,
         }
+
+
+class FloorEngine:
+    """The floor (``floor.py``): compiled untimed, as a definition is at create_state_machine."""
+
+    name = "floor"
+    mock = None
+
+    def __init__(self, name: str) -> None:
+        import floor
+
+        self._floor = floor
+        self.trace = False
+
+    def run(self, wl: Workload, limit: float, poll_max: float) -> dict:
+        run = self._floor.compile_floor(wl.definition)
+        value = json.loads(json.dumps(wl.input))  # a fresh input, parsed from text as the engines get it
+        if self.trace:
+            tracemalloc.start()
+        t0 = time.perf_counter()
+        output, events = run(value)
+        wall = time.perf_counter() - t0
+        peak = _stop_trace() if self.trace else None
+        return {
+            "finished": True,
+            "status": "SUCCEEDED",
+            "wall": wall,
+            "transitions": sum(1 for e in events if e["type"].endswith("StateEntered")),
+            "transitions_source": "floor history",
+            "events": len(events),
+            "elapsed": None,
+            "error": None,
+            "cause": None,
+            "output": output,
+            "mem_peak": peak,
+        }
+
+
+def measure_load(repeat: int) -> dict:
+    """sfnlab: time loading B1's 1,000-state definition (JSON text): the first load in this
+    process (cold: no path compiled yet) and the median of ``repeat`` more; the same through
+    the client's CreateStateMachine."""
+    import sfnlab
+
+    text = json.dumps(b1_pass_chain(1000).definition)
+    t0 = time.perf_counter()
+    sfnlab.load(text)
+    cold = time.perf_counter() - t0
+    warm = []
+    for _ in range(max(repeat, 1)):
+        t0 = time.perf_counter()
+        sfnlab.load(text)
+        warm.append(time.perf_counter() - t0)
+    sfn = sfnlab.client()
+    creates = []
+    for i in range(max(repeat, 1)):
+        t0 = time.perf_counter()
+        sfn.create_state_machine(name=f"load-{i}", roleArn=ROLE_ARN, definition=text)
+        creates.append(time.perf_counter() - t0)
+    return {"engine": "sfnlab", "workload": "load", "states": 1000, "definition_bytes": len(text),
+            "load_cold": cold, "load_warm": statistics.median(warm), "create": statistics.median(creates),
+            "peak_rss_kib": peak_rss_kib()}
 
 
 def problems(wl: Workload, result: dict, engine: str) -> list[str]:
@@ -184,18 +293,27 @@ WARMUP = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("engine", choices=["sfnlab", "moto"])
-    ap.add_argument("workload", choices=[*WORKLOADS, "baseline"])
+    ap.add_argument("engine", choices=["sfnlab", "moto", "floor"])
+    ap.add_argument("workload", choices=[*ALL, "baseline", "load"])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--limit", type=float, default=60.0, help="give up on one run after this many seconds")
     ap.add_argument("--poll-max", type=float, default=0.05, help="longest sleep between describe_execution polls")
     ap.add_argument("--api", choices=["client", "machine"], default="client")
+    ap.add_argument("--memory", action="store_true", help="one more, untimed, run traced by tracemalloc")
     args = ap.parse_args()
 
+    if args.workload == "load":
+        emit(measure_load(args.repeat))
     out: dict[str, Any] = {"engine": args.engine, "workload": args.workload}
     use_machine = args.api == "machine" and args.engine == "sfnlab"  # moto is always the boto3 client
-    engine = (MachineEngine if use_machine else ClientEngine)(args.engine)
-    out["api"] = args.api if args.engine == "sfnlab" else "boto3+moto"
+    if args.workload in ALL and ALL[args.workload]().api == "machine" and args.engine == "sfnlab":
+        use_machine = True  # a definition CreateStateMachine would refuse (over 1 MiB): see workloads.SERIES
+        args.api = "machine"
+    if args.engine == "floor":
+        engine: Any = FloorEngine(args.engine)
+    else:
+        engine = (MachineEngine if use_machine else ClientEngine)(args.engine)
+    out["api"] = {"sfnlab": args.api, "moto": "boto3+moto", "floor": "floor.py"}[args.engine]
     if args.workload == "baseline":
         out["peak_rss_kib"] = peak_rss_kib()
     # One tiny untimed run, so lazily imported modules are loaded before anything is timed.
@@ -206,7 +324,7 @@ def main() -> None:
         out["after_warmup_rss_kib"] = peak_rss_kib()
         out["warmup_status"] = warm["status"]
         emit(out)
-    wl = WORKLOADS[args.workload]()
+    wl = ALL[args.workload]()
     runs = []
     for _ in range(args.repeat):
         result = engine.run(wl, args.limit, args.poll_max)
@@ -214,6 +332,10 @@ def main() -> None:
         if not result["finished"]:
             break  # a run that hit the limit is not repeated
     first = runs[0]
+    if args.memory and first["finished"]:
+        engine.trace = True
+        out["mem_peak"] = engine.run(wl, args.limit, args.poll_max).get("mem_peak")
+        engine.trace = False
     out.update(
         finished=all(r["finished"] for r in runs),
         limit=args.limit,

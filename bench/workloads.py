@@ -23,6 +23,8 @@ class Workload:
     transitions: int  # states entered by a correct run (the count of *StateEntered events)
     status: str = "SUCCEEDED"
     virtual_seconds: float | None = None  # stopDate - startDate a correct run must show
+    machine_type: str = "STANDARD"  # EXPRESS: no 25,000-event history limit (the big B3 series)
+    api: str | None = None  # "machine": sfnlab runs it with StateMachine.run (definitions over 1 MiB)
     check: Callable[[Any], str | None] | None = field(default=None, repr=False)  # output -> problem
 
 
@@ -89,8 +91,13 @@ def b2_counter_loop(limit: int = 5000) -> Workload:
     )
 
 
-def b3_inline_map(items: int = 2000) -> Workload:
-    """An inline Map over ``items`` items; each iteration is Pass -> Choice -> Succeed."""
+def b3_inline_map(items: int = 2000, machine_type: str = "STANDARD", compact: bool = False) -> Workload:
+    """An inline Map over ``items`` items; each iteration is Pass -> Choice -> Succeed.
+
+    ``compact``: each iteration outputs only its number (the Succeed states' ``OutputPath:
+    $.double``), so that the Map's output stays under the 256 KiB payload limit at 10,000 items.
+    """
+    ends = {"OutputPath": "$.double"} if compact else {}
     definition = {
         "Comment": "B3",
         "StartAt": "Each",
@@ -112,8 +119,8 @@ def b3_inline_map(items: int = 2000) -> Workload:
                             "Choices": [{"Variable": "$.double", "NumericGreaterThanEquals": items, "Next": "Big"}],
                             "Default": "Small",
                         },
-                        "Big": {"Type": "Succeed"},
-                        "Small": {"Type": "Succeed"},
+                        "Big": {"Type": "Succeed", **ends},
+                        "Small": {"Type": "Succeed", **ends},
                     },
                 },
                 "End": True,
@@ -122,16 +129,18 @@ def b3_inline_map(items: int = 2000) -> Workload:
     }
 
     def check(output: Any) -> str | None:
-        expected = [{"id": i, "double": 2 * i} for i in range(items)]
+        expected = [2 * i if compact else {"id": i, "double": 2 * i} for i in range(items)]
         return None if output == expected else f"unexpected output {str(output)[:120]}"
 
     return Workload(
         "B3",
-        f"inline Map over {items:,} items, each Pass -> Choice -> Succeed",
+        f"inline Map over {items:,} items, each Pass -> Choice -> Succeed"
+        + (" (output: the numbers)" if compact else "") + (f", {machine_type}" if machine_type != "STANDARD" else ""),
         definition,
         {"items": [{"id": i} for i in range(items)]},
         transitions=1 + 3 * items,
         check=check,
+        machine_type=machine_type,
     )
 
 
@@ -229,3 +238,23 @@ WORKLOADS: dict[str, Callable[[], Workload]] = {
     "B5": b5_waits,
     "B6": b6_retry_backoff,
 }
+
+def _machine_api(wl: Workload) -> Workload:
+    wl.api = "machine"
+    return wl
+
+
+# Scaling series: the same workloads at other sizes, within AWS's limits, which sfnlab enforces:
+# * B1 with 10,000 states is a 1.4 MB definition and CreateStateMachine takes at most 1 MiB, so
+#   sfnlab runs the whole B1 series with StateMachine(...).run() (moto through boto3 as always);
+# * a Standard execution's history holds at most 25,000 events and each B3 item writes 8, and a
+#   state's output at most 256 KiB: the B3 series runs as an EXPRESS state machine
+#   (StartSyncExecution; no history limit) whose iterations output only their number.
+SERIES: dict[str, Callable[[], Workload]] = {
+    "B1m-100": lambda: _machine_api(b1_pass_chain(100)),
+    "B1m-1000": lambda: _machine_api(b1_pass_chain(1_000)),
+    "B1m-10000": lambda: _machine_api(b1_pass_chain(10_000)),
+    "B3x-1000": lambda: b3_inline_map(1_000, "EXPRESS", compact=True),
+    "B3x-10000": lambda: b3_inline_map(10_000, "EXPRESS", compact=True),
+}
+ALL: dict[str, Callable[[], Workload]] = {**WORKLOADS, **SERIES}
