@@ -62,7 +62,7 @@ def run_child(engine: str, workload: str, repeat: int, limit: float, api: str, m
            "--limit", str(limit), "--api", api] + (["--memory"] if memory else [])
     outer = limit * max(repeat, 1) + 180.0  # room for imports, warm-up and reading the history
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=outer)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=outer, check=False)
     except subprocess.TimeoutExpired:
         return {"engine": engine, "workload": workload, "crashed": f"process killed after {outer:.0f} s"}
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -77,7 +77,7 @@ def measure_import(times: int) -> dict:
     runs = []
     for _ in range(times):
         proc = subprocess.run([sys.executable, "-c", IMPORT_PROBE, json.dumps(HEAVY)], capture_output=True,
-                              text=True, timeout=120)
+                              text=True, timeout=120, check=False)
         if proc.returncode != 0:
             return {"crashed": (proc.stderr.strip().splitlines() or ["?"])[-1]}
         runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -95,7 +95,7 @@ def sfnlab_api() -> str:
         "e = c.start_execution(stateMachineArn=a)['executionArn'];"
         "assert c.describe_execution(executionArn=e)['status'] == 'SUCCEEDED'"
     )
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False)
     if proc.returncode == 0:
         return "client"
     reason = (proc.stderr.strip().splitlines() or ["?"])[-1]
@@ -211,7 +211,7 @@ def scaling_table(results: dict) -> tuple[str, list[tuple[str, float | None, flo
             "moto wall", "moto tr/s", "sfnlab/moto"]
     rows, steps = [], []
     for title, sizes in SCALING:
-        previous = None
+        previous, previous_size = None, 0
         for size, key in sizes:
             r = results.get(key)
             if r is None:

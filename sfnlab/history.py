@@ -17,7 +17,8 @@ __all__ = ["History", "HistoryLimitExceeded", "details_key", "to_json"]
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _ENCODE = _ENCODER.encode
 try:
-    from json.encoder import c_make_encoder as _c_make_encoder, encode_basestring as _encode_string
+    from json.encoder import c_make_encoder as _c_make_encoder
+    from json.encoder import encode_basestring as _encode_string
 except ImportError:  # pragma: no cover - interpreters without json's C accelerator
     _c_make_encoder = None
 
