@@ -223,8 +223,10 @@ def question_on_screen(buttons: dict[str, object]):
     return matches[0]
 
 
-def answer(quiz, *, right: bool):
-    """Click options (the key, or a wrong choice of as many) and Submit; return the question."""
+def answer(quiz, *, right: bool) -> tuple[list[str], list[str]]:
+    """Click options (the key, or a wrong choice of as many) and Submit.
+
+    Returns the letters on screen of the keyed options and of the options clicked."""
     buttons = option_buttons(quiz)
     question = question_on_screen(buttons)
     if question.is_order:
@@ -232,13 +234,26 @@ def answer(quiz, *, right: bool):
     key = [o.text[:200] for o in question.options if o.id in question.answer]
     others = [o.text[:200] for o in question.options if o.id not in question.answer]
     choice = key if right else (others + key)[:question.select]
+    assert right or set(choice) != set(key), f"question {question.id} has no wrong answer to give"
     for text in choice:
         buttons[text].click()
         sync_api.expect(buttons[text]).to_have_class(re.compile(r"\bmod-active\b"))
     submit = quiz.get_by_role("button", name="Submit")
     sync_api.expect(submit).to_be_enabled()
     submit.click()
-    return question
+    letter = {text: button.inner_text().strip() for text, button in buttons.items()}
+    return [letter[t] for t in key], [letter[t] for t in choice]
+
+
+def expect_feedback(quiz, verdict: str, key: list[str], chosen: list[str]) -> None:
+    """The verdict, every keyed option marked right, and the learner's choices marked as theirs."""
+    feedback = quiz.locator("[role=status]")
+    sync_api.expect(feedback).to_contain_text(verdict, timeout=UI)
+    sync_api.expect(feedback).to_contain_text("answer: ")
+    for letter in key:
+        sync_api.expect(feedback).to_contain_text(re.compile(rf"✔ {letter}( \(your choice\))?:"))
+    for letter in chosen:
+        sync_api.expect(feedback).to_contain_text(re.compile(rf"[✔✘] {letter} \(your choice\):"))
 
 
 def test_start_here_draws_the_machine_and_grades_a_click(page, lab):
@@ -252,13 +267,11 @@ def test_start_here_draws_the_machine_and_grades_a_click(page, lab):
     centre(drawing.first)
     screenshot(page, "00-start-here-drawing")
 
-    quiz = page.locator(".sfnlab-quiz").last
+    quiz = page.locator(".sfnlab-quiz")
+    sync_api.expect(quiz).to_have_count(1)
     quiz.scroll_into_view_if_needed()
-    question = answer(quiz, right=True)
-    feedback = quiz.locator("[role=status]")
-    sync_api.expect(feedback).to_contain_text("Correct", timeout=UI)
-    letters = ", ".join(a.upper() for a in question.answer)
-    sync_api.expect(feedback).to_contain_text(f"answer: {letters}")
+    key, chosen = answer(quiz, right=True)
+    expect_feedback(quiz, "✔ Correct", key, chosen)
     sync_api.expect(quiz).to_contain_text("score 1/1")
     centre(quiz.get_by_role("button", name="Submit"))
     screenshot(page, "00-start-here-quiz-correct")
@@ -269,11 +282,8 @@ def test_quiz_notebook_grades_a_wrong_click(page, lab):
     practice = page.locator(".sfnlab-quiz", has_text="Practice")
     sync_api.expect(practice).to_have_count(1)
     practice.scroll_into_view_if_needed()
-    question = answer(practice, right=False)
-    feedback = practice.locator("[role=status]")
-    sync_api.expect(feedback).to_contain_text("Not quite", timeout=UI)
-    letters = ", ".join(a.upper() for a in question.answer)
-    sync_api.expect(feedback).to_contain_text(f"answer: {letters}")
+    key, chosen = answer(practice, right=False)
+    expect_feedback(practice, "✘ Not quite", key, chosen)
     sync_api.expect(practice).to_contain_text("score 0/1")
     centre(practice.get_by_role("button", name="Submit"))
     screenshot(page, "15-exam-practice-quiz-wrong")
