@@ -39,6 +39,7 @@ FLOOR_WORKLOADS = ("B1", "B2", "B3", "B4")  # B5/B6 only wait: there is no loop 
 # The scaling series, as (name, [(size, workload key)]): 10x steps. B1 at 1,000 is B1 itself.
 SCALING = (("B1: Pass chain (StateMachine.run), states", [(100, "B1m-100"), (1000, "B1m-1000"), (10_000, "B1m-10000")]),
            ("B3: inline Map (EXPRESS, client), items", [(1000, "B3x-1000"), (10_000, "B3x-10000")]))
+SERIES_REPEAT = 5
 MOTO_SERIES = ("B1m-100", "B1m-1000", "B1m-10000")  # moto has no Express executions to run the B3 series
 HEAVY = ("moto", "jupyter", "jupyter_client", "jupyter_server", "jupyterlab", "ipykernel", "IPython", "ipywidgets",
          "nbformat", "nbclient", "graphviz", "matplotlib", "numpy", "pandas", "boto3", "botocore", "jsonpath_ng")
@@ -341,12 +342,12 @@ def main() -> None:
             print(f"  {engine}: baseline ...", file=sys.stderr, flush=True)
             baselines[engine] = run_child(engine, "baseline", 0, 60.0, api)
 
-    def measure(key: str, engine: str, moto_repeat: int | None = None) -> dict:
+    def measure(key: str, engine: str, moto_repeat: int | None = None, repeat: int | None = None) -> dict:
         if engine == "moto":
             limit = args.moto_limit if args.moto_limit is not None else MOTO_LIMITS.get(key, 120.0)
             repeat = moto_repeat or (1 if key in MOTO_SINGLE_RUN else args.repeat)
         else:
-            limit, repeat = SFNLAB_LIMIT, args.repeat
+            limit, repeat = SFNLAB_LIMIT, repeat or args.repeat
         print(f"  {engine}: {key} x{repeat} (limit {limit:g} s per run) ...", file=sys.stderr, flush=True)
         return run_child(engine, key, repeat, limit, api, memory=engine != "moto")
 
@@ -366,7 +367,8 @@ def main() -> None:
             for engine in engines:
                 if engine == "moto" and (args.no_moto_series or key not in MOTO_SERIES):
                     continue
-                results[key][engine] = measure(key, engine, moto_repeat=1)
+                # Growth is a ratio of two medians: at least 5 runs each, as the machine may be shared.
+                results[key][engine] = measure(key, engine, moto_repeat=1, repeat=max(args.repeat, SERIES_REPEAT))
         print("  sfnlab: load a 1,000-state definition ...", file=sys.stderr, flush=True)
         load = run_child("sfnlab", "load", 5, 60.0, api)
         print("  sfnlab: import time (5 fresh processes) ...", file=sys.stderr, flush=True)
@@ -387,7 +389,7 @@ def main() -> None:
     if not args.no_series:
         text, steps = scaling_table(results)
         print("\nScaling series (sfnlab and floor: median of "
-              f"{args.repeat}; moto: 1 run; run memory: tracemalloc peak of one more run)\n")
+              f"{max(args.repeat, SERIES_REPEAT)}; moto: 1 run; run memory: tracemalloc peak of one more run)\n")
         print(text)
         print("\nLoad and import\n")
         print(load_table(load, imported))

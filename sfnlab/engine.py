@@ -128,6 +128,8 @@ class Frame:
     """One line of control: where its last event was, its variables, the state it is in, its place.
 
     ``$$.Map.Item`` exists only while a Map's ItemSelector is evaluated, so frames carry no Map item.
+    ``variables`` is never changed in place (Assign makes a new dict), so branches and iterations
+    start from their parent's dict without copying it.
     """
 
     __slots__ = ("prev", "variables", "assigned", "record", "scope_path")
@@ -852,7 +854,7 @@ class Execution:
                 return self._finish_state(state, raw, self._mocked(), scope, frame)
             frame.prev = self.history.add("ParallelStateStarted", frame.prev)
             previous = self._previous_results(state, frame)
-            frames = [Frame(frame.prev, dict(frame.variables), scope_path=frame.scope_path + (("Parallel", state.name, i),))
+            frames = [Frame(frame.prev, frame.variables, scope_path=frame.scope_path + (("Parallel", state.name, i),))
                       for i in range(len(state.branches))]
             tasks = {i: self._spawn(self._run_graph(branch, value, frames[i]), f"{state.name}/{i}")
                      for i, branch in enumerate(state.branches) if i not in previous}
@@ -1042,7 +1044,7 @@ class Execution:
                     results[index] = succeeded[index] = previous[index]
                     continue
                 iteration_input = self._item_input(state, value, raw, items, index, scope, frame)
-                f = Frame(frame.prev, dict(frame.variables), scope_path=frame.scope_path + (("Map", state.name, index),))
+                f = Frame(frame.prev, frame.variables, scope_path=frame.scope_path + (("Map", state.name, index),))
                 frames.append(f)
                 details = {"index": index, "name": state.name}
                 f.prev = self.history.add("MapIterationStarted", f.prev, details)
