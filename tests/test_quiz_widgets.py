@@ -6,6 +6,7 @@ import pytest
 pytest.importorskip("ipywidgets")
 
 from sfnlab.quiz import ResultsStore, load_bank
+from sfnlab.quiz.sampling import arranged, letters
 from sfnlab.quiz.widgets import QuizView, show
 
 BANK = {q.id: q for q in load_bank()}
@@ -32,7 +33,7 @@ def test_practice_single_feedback_and_score(tmp_path):
     assert view.submit_button.disabled            # nothing chosen yet
     pick(view, "a")
     pick(view, "b")                                # single answer: choosing b releases a
-    assert [tb.value for tb in view.toggles] == [False, True, False, False]
+    assert [tb.option_id for tb in view.toggles if tb.value] == ["b"]
     assert not view.submit_button.disabled
     view.submit_button.click()
     assert "Correct" in view.feedback.value and "Default" in view.feedback.value
@@ -82,7 +83,7 @@ def test_exam_mode_feedback_only_at_the_end(tmp_path):
     view.next_button.click()
     pick(view, "a")                                # wrong
     view.prev_button.click()
-    assert [tb.value for tb in view.toggles][2]    # the answer is kept when navigating
+    assert [tb.option_id for tb in view.toggles if tb.value] == ["c"]   # kept when navigating
     view.finish_button.click()
     assert view.finished
     report = view.feedback.value
@@ -121,3 +122,31 @@ def test_assignment_mode_without_key(tmp_path):
     view.finish_button.click()
     assert "Answers recorded" in view.feedback.value
     assert [r["chosen"] for r in ResultsStore(tmp_path).rows()] == [["c"]]
+
+
+def test_options_are_shown_shuffled_once_per_question_and_lettered_by_position():
+    # The bank is written key first; shown in file order, "always A" would score most questions.
+    singles = [q for q in BANK.values() if q.type != "order" and len(q.answer) == 1]
+    shown_as_a = sum(letters(q)[q.answer[0]] == "A" for q in singles)
+    assert shown_as_a / len(singles) < 0.4
+    q = BANK["seed-q2-human-approval"]
+    assert arranged(q) == arranged(q) and sorted(o.id for o in arranged(q)) == sorted(o.id for o in q.options)
+    view = QuizView([q], mode="practice", store=False)
+    assert [tb.description for tb in view.toggles] == ["A", "B", "C", "D"]
+    assert [tb.option_id for tb in view.toggles] == [o.id for o in arranged(q)]
+    pick(view, q.answer[0])
+    view.submit_button.click()
+    assert f"answer: <b>{letters(q)[q.answer[0]]}</b>" in view.feedback.value
+    assert f"{letters(q)[q.answer[0]]} (your choice)" in view.feedback.value
+
+
+def test_typed_letters_mean_the_options_shown_with_them():
+    from sfnlab.quiz.grading import parse_answer
+
+    q = BANK["dataflow-order"]
+    shown = letters(q)
+    typed = " ".join(shown[a] for a in q.answer)
+    assert parse_answer(q, typed) == q.answer
+    assert parse_answer(q, typed.lower()) == q.answer
+    with pytest.raises(ValueError):
+        parse_answer(q, "Z")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from .model import Question
+from .sampling import letters as shown_letters
 
 __all__ = ["Grade", "grade", "parse_answer", "Score", "score"]
 
@@ -35,16 +36,18 @@ def grade(question: Question, chosen: Iterable[str] | None) -> Grade:
 
 
 def parse_answer(question: Question, text: str) -> tuple[str, ...]:
-    """Letters typed by a learner: ``B``, ``a, c``, ``AC`` or ``b d a c e`` (for order).
+    """Letters typed by a learner (``B``, ``a, c``, ``AC`` or ``b d a c e`` for order), as the
+    option ids they stand for in the order shown (see :func:`sfnlab.quiz.sampling.letters`).
 
     Raises:
         ValueError: letters that are not options, repeats, or the wrong count.
     """
-    letters = tuple(ch.lower() for ch in re.findall(r"[A-Za-z]", text or ""))
-    ids = {o.id for o in question.options}
-    bad = [x for x in letters if x not in ids]
+    by_letter = {letter: option_id for option_id, letter in shown_letters(question).items()}
+    typed = tuple(ch.upper() for ch in re.findall(r"[A-Za-z]", text or ""))
+    bad = [x for x in typed if x not in by_letter]
     if bad:
-        raise ValueError(f"not an option: {', '.join(b.upper() for b in bad)}")
+        raise ValueError(f"not an option: {', '.join(bad)}")
+    letters = tuple(by_letter[x] for x in typed)
     if len(set(letters)) != len(letters):
         raise ValueError("each option may be given once")
     need = question.select

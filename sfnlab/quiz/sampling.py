@@ -4,9 +4,36 @@ from __future__ import annotations
 import random
 from typing import Iterable, Sequence
 
-from .model import DOMAIN_WEIGHTS, Question
+from .model import DOMAIN_WEIGHTS, Option, Question
 
-__all__ = ["select", "draw_exam", "shuffled"]
+__all__ = ["select", "draw_exam", "shuffled", "arranged", "letters", "key_letters"]
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def arranged(question: Question) -> tuple[Option, ...]:
+    """The options in the order a learner sees them, lettered A, B, C... by position.
+
+    Bank files are written key first (most answers are option ``a``), so showing them in file
+    order would reward always picking A. The order is shuffled once per question, seeded by its id:
+    the same question always looks the same (a learner's recorded answers, kept as option ids,
+    stay readable, and an instructor's printout matches the screen).
+    """
+    options = list(question.options)
+    random.Random(f"options of {question.id}").shuffle(options)
+    return tuple(options)
+
+
+def letters(question: Question) -> dict[str, str]:
+    """Option id -> the letter it is shown with."""
+    return {o.id: _LETTERS[i] for i, o in enumerate(arranged(question))}
+
+
+def key_letters(question: Question) -> list[str]:
+    """The key as shown: letters in order for ``order`` questions, else alphabetically."""
+    shown = letters(question)
+    keyed = [shown[a] for a in question.answer]
+    return keyed if question.is_order else sorted(keyed)
 
 
 def select(questions: Iterable[Question], *, topics: Sequence[str] | None = None, domains: Sequence[str] | None = None,

@@ -16,7 +16,7 @@ from .grading import grade, parse_answer, score
 from .model import DOMAIN_WEIGHTS, QuizFormatError, Question, load_bank, load_questions
 from .render import machine_text, to_text
 from .review import ReviewQueue
-from .sampling import draw_exam, select, shuffled
+from .sampling import arranged, draw_exam, key_letters, letters, select, shuffled
 from .store import ResultsStore
 
 __all__ = ["run_terminal_quiz", "add_quiz_parser", "bank_stats"]
@@ -28,9 +28,10 @@ def _ask(q: Question, number: int, total: int, inp: TextIO, out: TextIO) -> tupl
     if q.machine:
         out.write("\n" + machine_text(q.machine) + "\n")
     out.write("\n")
-    for o in q.options:
-        out.write(f"  {o.id.upper()}. {to_text(o.text, 84)}\n")
-    prompt = (f"Order all {len(q.options)} letters (e.g. {''.join(o.id.upper() for o in q.options[::-1])})" if q.is_order
+    shown = letters(q)
+    for o in arranged(q):
+        out.write(f"  {shown[o.id]}. {to_text(o.text, 84)}\n")
+    prompt = (f"Order all {len(q.options)} letters (e.g. {''.join(sorted(shown.values(), reverse=True))})" if q.is_order
               else f"Select {q.select} (e.g. AC)" if q.is_multiple else "Select one letter")
     for _ in range(5):
         out.write(f"{prompt}, or Enter to skip: ")
@@ -51,11 +52,12 @@ def _ask(q: Question, number: int, total: int, inp: TextIO, out: TextIO) -> tupl
 def _feedback(q: Question, chosen: tuple[str, ...], out: TextIO) -> bool:
     g = grade(q, chosen)
     out.write(("Correct!" if g.correct else "Not quite.") + " Answer: " +
-              ("→".join if q.is_order else ", ".join)(a.upper() for a in q.answer) + "\n")
-    for o in q.options:
+              ("→".join if q.is_order else ", ".join)(key_letters(q)) + "\n")
+    shown = letters(q)
+    for o in arranged(q):
         mark = "+" if o.id in q.answer else "-"
         mine = " (yours)" if o.id in chosen else ""
-        out.write(f"  {mark} {o.id.upper()}{mine}: {to_text(o.feedback, 80)}\n")
+        out.write(f"  {mark} {shown[o.id]}{mine}: {to_text(o.feedback, 80)}\n")
     out.write("Why: " + to_text(q.explanation, 84) + "\n")
     return g.correct
 

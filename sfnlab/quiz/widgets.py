@@ -21,17 +21,13 @@ import ipywidgets as w
 from .grading import Grade, grade, score
 from .model import Question, load_bank, load_questions
 from .render import machine_html, to_html
-from .sampling import draw_exam, select, shuffled
+from .sampling import arranged, draw_exam, key_letters, letters, select, shuffled
 from .store import ResultsStore
 
 __all__ = ["QuizView", "show"]
 
 PASS_MARK = 720
 _OK, _NO = "✔", "✘"
-
-
-def _letter(option_id: str) -> str:
-    return option_id.upper()
 
 
 class QuizView:
@@ -126,11 +122,12 @@ class QuizView:
         rows = []
         self.toggles: list[w.ToggleButton] = []
         self.dropdowns: list[w.Dropdown] = []
+        shown = letters(q)
         if q.is_order:
             self.hint.value = self._wrap("<i>Put the items in order: choose the item for each position.</i>")
-            for o in q.options:
-                rows.append(w.HTML(self._wrap(f"<b>{_letter(o.id)}.</b> {to_html(o.text)}")))
-            labels = [(f"{_letter(o.id)}", o.id) for o in q.options]
+            for o in arranged(q):
+                rows.append(w.HTML(self._wrap(f"<b>{shown[o.id]}.</b> {to_html(o.text)}")))
+            labels = [(shown[o.id], o.id) for o in arranged(q)]
             for pos in range(len(q.options)):
                 dd = w.Dropdown(options=[("—", None)] + labels, value=chosen[pos] if pos < len(chosen) else None,
                                 description=f"Position {pos + 1}", disabled=locked, layout=w.Layout(width="14em"))
@@ -140,9 +137,9 @@ class QuizView:
         else:
             need = q.select
             self.hint.value = self._wrap(f"<i>Select {need}.</i>" if q.is_multiple else "<i>Select one.</i>")
-            for o in q.options:
-                tb = w.ToggleButton(value=o.id in chosen, description=_letter(o.id), disabled=locked,
-                                    tooltip=f"Option {_letter(o.id)}: {o.text[:200]}", layout=w.Layout(width="3.2em"))
+            for o in arranged(q):
+                tb = w.ToggleButton(value=o.id in chosen, description=shown[o.id], disabled=locked,
+                                    tooltip=f"Option {shown[o.id]}: {o.text[:200]}", layout=w.Layout(width="3.2em"))
                 tb.option_id = o.id  # type: ignore[attr-defined]
                 tb.observe(self._on_change, names="value")
                 self.toggles.append(tb)
@@ -291,15 +288,14 @@ class QuizView:
         verdict = (f"<b style='color:#1b5e20'>{_OK} Correct</b>" if g.correct
                    else f"<b style='color:#b71c1c'>{_NO} Not quite</b>")
         items = []
-        for o in q.options:
+        shown = letters(q)
+        for o in arranged(q):
             keyed = o.id in q.answer
             picked = o.id in g.chosen
             mark = _OK if keyed else _NO
             who = " (your choice)" if picked else ""
-            items.append(f"<li><b>{mark} {_letter(o.id)}{who}:</b> {to_html(o.feedback)}</li>")
-        key = ", ".join(_letter(a) for a in q.answer)
-        if q.is_order:
-            key = " → ".join(_letter(a) for a in q.answer)
+            items.append(f"<li><b>{mark} {shown[o.id]}{who}:</b> {to_html(o.feedback)}</li>")
+        key = (" → " if q.is_order else ", ").join(key_letters(q))
         refs = q.references
         ref_text = []
         if refs.get("notebook"):
