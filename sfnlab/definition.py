@@ -74,7 +74,7 @@ class Catcher:
     output: JsonataTemplate | None = None  # JSONata only
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class State:
     """Fields common to every state. ``input_path``/``output_path`` None means the JSON null."""
 
@@ -97,7 +97,7 @@ class State:
         object.__setattr__(self, "is_jsonata", self.query_language == JSONATA)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class _Results(State):
     """States that produce a result: Parameters, ResultSelector, ResultPath."""
 
@@ -107,19 +107,19 @@ class _Results(State):
     arguments: JsonataTemplate | None = None  # JSONata only
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class _Handles(_Results):
     retry: tuple[Retrier, ...] = ()
     catch: tuple[Catcher, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PassState(_Results):
     result: Any = None
     has_result: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TaskState(_Handles):
     resource: str = ""
     timeout_seconds: int | None = None
@@ -131,7 +131,7 @@ class TaskState(_Handles):
     heartbeat_expr: JsonataTemplate | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChoiceBranch:
     rule: Rule | None
     next: str
@@ -141,13 +141,13 @@ class ChoiceBranch:
     output: JsonataTemplate | None = None  # JSONata only
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ChoiceState(State):
     choices: tuple[ChoiceBranch, ...] = ()
     default: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class WaitState(State):
     seconds: Any = None
     timestamp: str | None = None
@@ -157,12 +157,12 @@ class WaitState(State):
     timestamp_expr: JsonataTemplate | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SucceedState(State):
     pass
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class FailState(State):
     error: str | None = None
     cause: str | None = None
@@ -172,12 +172,12 @@ class FailState(State):
     cause_expr: JsonataTemplate | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ParallelState(_Handles):
     branches: tuple["Graph", ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class MapState(_Handles):
     processor: "Graph | None" = None
     mode: str = "INLINE"

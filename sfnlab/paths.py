@@ -197,7 +197,7 @@ class Path:
             return value
         if not isinstance(document, (dict, list)):
             raise ValueError(document)
-        root = copy.copy(document)
+        root = _shallow_copy(document)
         node = root
         for i, step in enumerate(steps):
             final = i == len(steps) - 1
@@ -207,7 +207,7 @@ class Path:
                 if final:
                     node[step] = value
                 else:
-                    node[step] = node = copy.copy(node[step])
+                    node[step] = node = _shallow_copy(node[step])
                     if not isinstance(node, (dict, list)):
                         raise ValueError(node)
             else:
@@ -217,7 +217,7 @@ class Path:
                     node[step] = value
                 else:
                     child = node.get(step)
-                    child = {} if child is None and step not in node else copy.copy(child)
+                    child = {} if child is None and step not in node else _shallow_copy(child)
                     if not isinstance(child, (dict, list)):
                         raise ValueError(child)
                     node[step] = node = child
@@ -225,6 +225,13 @@ class Path:
 
     def __str__(self) -> str:
         return self.text
+
+
+def _shallow_copy(value: Any) -> Any:
+    # JSON objects and arrays are plain dicts and lists: their own copy() is what copy.copy
+    # would call, without its dispatch.
+    cls = value.__class__
+    return value.copy() if cls is dict or cls is list else copy.copy(value)
 
 
 def is_path(text: Any) -> bool:
