@@ -158,6 +158,22 @@ class IntrinsicCall:
             values[0] = _Template(self.args[0].raw)
         return function(self.name, values, rng)
 
+    def evaluator(self) -> Callable[[Scope, random.Random], Any]:
+        """:meth:`evaluate` as one function, with the plan and the arguments' evaluators bound once.
+
+        For call sites evaluated many times (payload templates); it computes the same value.
+        """
+        function, arity_ok, literal_template = self.__dict__.get("_plan") or self._make_plan()
+        if not arity_ok or literal_template:  # rare: the general path says why, or keeps the escapes
+            return self.evaluate
+        name = self.name
+        args = tuple(a.evaluator() if isinstance(a, IntrinsicCall) else a.evaluate for a in self.args)
+
+        def evaluate(scope: Scope, rng: random.Random) -> Any:
+            return function(name, [arg(scope, rng) for arg in args], rng)
+
+        return evaluate
+
     def _make_plan(self) -> tuple:
         """What evaluation needs, worked out once per call site: function, arity check, template."""
         spec = FUNCTIONS[self.name]

@@ -58,6 +58,9 @@ def compile_template(source: Any) -> Template:
 def _compile(source: Any) -> Evaluator:
     if isinstance(source, dict):
         fields = [_compile_field(key, value) for key, value in source.items()]
+        if len(fields) == 1:  # common, and a one-entry dict needs no comprehension
+            (only_key, only_fn), = fields
+            return lambda scope, rng: {only_key: only_fn(scope, rng)}
 
         def evaluate_object(scope: Scope, rng: random.Random) -> dict:
             return {key: fn(scope, rng) for key, fn in fields}
@@ -82,7 +85,7 @@ def _compile_field(key: str, value: Any) -> tuple[str, Evaluator]:
 def compile_expression(key: str, text: str) -> Evaluator:
     """Compile the string value of a ``.$`` field: an intrinsic call or a Path."""
     if is_intrinsic(text):
-        return compile_intrinsic(text).evaluate
+        return compile_intrinsic(text).evaluator()
     path = compile_path(text)
 
     def evaluate_path(scope: Scope, rng: random.Random) -> Any:
