@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import operator
-import re
 from typing import Any, Callable
 
 from ._json import is_number
@@ -19,7 +18,7 @@ from ._timestamps import parse_timestamp
 from .errors import StatesError
 from .paths import PathNotFound, Scope, compile_path
 
-__all__ = ["compile_rule", "Rule", "OPERATORS", "TYPE_TESTS", "string_matches"]
+__all__ = ["compile_rule", "Rule", "OPERATORS", "TYPE_TESTS", "string_matches", "Wildcard"]
 
 Rule = Callable[[Scope], bool]
 
@@ -33,27 +32,51 @@ def _as_timestamp(value: Any) -> float | None:
 
 def string_matches(value: str, pattern: str) -> bool:
     """``StringMatches``: ``*`` matches any run of characters; ``\\*`` and ``\\\\`` are literal."""
-    return _glob(pattern).fullmatch(value) is not None
+    return Wildcard(pattern).matches(value)
 
 
-_GLOB_CACHE: dict[str, re.Pattern] = {}
+class Wildcard:
+    """A ``StringMatches`` pattern, matched in linear time (no regular expression, no backtracking).
 
+    The pattern is cut at its unescaped ``*`` into literal pieces. The first piece must start the
+    value and the last must end it; each piece between is taken at its leftmost place after the
+    previous one. Leftmost is always safe, because a ``*`` can absorb whatever a later choice
+    would have skipped, so a learner's ``"*" * 10000`` costs one pass, not an exponential search.
+    """
 
-def _glob(pattern: str) -> re.Pattern:
-    compiled = _GLOB_CACHE.get(pattern)
-    if compiled is None:
-        parts = []
+    __slots__ = ("pieces",)
+
+    def __init__(self, pattern: str) -> None:
+        pieces, piece = [], []
         i = 0
         while i < len(pattern):
             ch = pattern[i]
-            if ch == "\\" and i + 1 < len(pattern):
-                parts.append(re.escape(pattern[i + 1]))
+            if ch == "\\" and i + 1 < len(pattern):  # an escape: the next character is literal
+                piece.append(pattern[i + 1])
                 i += 2
                 continue
-            parts.append(".*" if ch == "*" else re.escape(ch))
+            if ch == "*":
+                pieces.append("".join(piece))
+                piece = []
+            else:
+                piece.append(ch)
             i += 1
-        compiled = _GLOB_CACHE[pattern] = re.compile("".join(parts), re.S)
-    return compiled
+        pieces.append("".join(piece))
+        self.pieces: tuple[str, ...] = tuple(pieces)  # one more than the number of stars
+
+    def matches(self, value: str) -> bool:
+        if len(self.pieces) == 1:  # no star: the whole value
+            return value == self.pieces[0]
+        first, *middle, last = self.pieces
+        if len(value) < len(first) + len(last) or not value.startswith(first) or not value.endswith(last):
+            return False
+        position, end = len(first), len(value) - len(last)
+        for piece in middle:
+            found = value.find(piece, position, end)
+            if found < 0:
+                return False
+            position = found + len(piece)
+        return True
 
 
 # operator -> (convert a value to the comparable form or None when the type does not fit, compare)
@@ -133,8 +156,8 @@ def compile_rule(rule: dict) -> Rule:
             return lambda scope, test=test: (v := read(scope)) is not _MISSING and test(v) == want
     read = _reader(variable, strict=True)
     if _MATCHES in rule:
-        pattern = _glob(rule[_MATCHES])
-        return lambda scope: isinstance(v := read(scope), str) and pattern.fullmatch(v) is not None
+        pattern = Wildcard(rule[_MATCHES])
+        return lambda scope: isinstance(v := read(scope), str) and pattern.matches(v)
     for name, (convert, compare) in OPERATORS.items():
         if name in rule:
             expected = convert(rule[name])
