@@ -231,8 +231,6 @@ def compile_intrinsic(text: str) -> IntrinsicCall:
     parser.skip_space()
     if parser.pos != len(text):
         raise parser.error("unexpected text after the call")
-    if call.depth > MAX_NESTING:
-        raise IntrinsicSyntaxError(text, 0, f"intrinsic functions nested more than {MAX_NESTING} deep")
     return call
 
 
@@ -248,6 +246,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.depth = 0  # calls open at the current position
 
     def error(self, reason: str) -> IntrinsicSyntaxError:
         return IntrinsicSyntaxError(self.text, self.pos, reason)
@@ -260,6 +259,15 @@ class _Parser:
         return self.text[self.pos] if self.pos < len(self.text) else ""
 
     def call(self) -> IntrinsicCall:
+        # Refuse deep nesting while parsing: 10,000 nested calls must not exhaust Python's stack.
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise IntrinsicSyntaxError(self.text, 0, f"intrinsic functions nested more than {MAX_NESTING} deep")
+        call = self._call()
+        self.depth -= 1
+        return call
+
+    def _call(self) -> IntrinsicCall:
         start = self.pos
         m = _NAME.match(self.text, self.pos)
         if not m:
@@ -457,7 +465,8 @@ def _invalid(name: str) -> StatesError:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    # An int is always finite; math.isfinite would overflow on one with 400 digits.
+    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and math.isfinite(value))
 
 
 def _truncated(name: str, value: Any) -> int:
