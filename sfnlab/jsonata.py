@@ -20,6 +20,7 @@ import hashlib
 import json
 import random
 import re
+import time
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
@@ -36,6 +37,45 @@ __all__ = ["is_expression", "compile_jsonata", "JsonataTemplate", "JsonataExpres
 _EXPRESSION = re.compile(r"^\{%(.*)%\}$", re.S)
 _STRINGS = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
 _NULL = Utils.NULL_VALUE
+
+# Bounds on one evaluation. AWS fails an expression nested deeper than about 100 evaluation
+# levels (measured: a sum of 200 terms fails, non-tail recursion stops near depth 100) with
+# JSONata's stack-overflow text; tail recursion runs in constant depth, so only a clock ends an
+# endless one. AWS does not document its time bound: 10 seconds of a laptop's time is sfnlab's.
+MAX_EVALUATION_DEPTH = 100
+EVALUATION_SECONDS = 10.0
+_STACK_OVERFLOW = ("Stack overflow error: Check for non-terminating recursive function. "
+                   "Consider rewriting as tail-recursive.")
+_TIMEOUT = "Expression evaluation timeout: Check for infinite loop"
+
+
+class _Exceeded(Exception):
+    """An evaluation went past a bound; ``args[0]`` is the text AWS gives."""
+
+
+class _Timebox:
+    """Entry and exit callbacks of one evaluation (jsonata-python calls them around every node)."""
+
+    __slots__ = ("depth", "steps", "deadline")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.steps = 0
+        self.deadline = time.monotonic() + EVALUATION_SECONDS
+
+    def enter(self, expr: Any, input: Any, env: Any) -> None:  # noqa: A002 - the library's name
+        if env.is_parallel_call:  # siblings of one call share a level, as jsonata-js counts them
+            return
+        self.depth += 1
+        if self.depth > MAX_EVALUATION_DEPTH:
+            raise _Exceeded(_STACK_OVERFLOW)
+        self.steps += 1
+        if not self.steps & 1023 and time.monotonic() > self.deadline:  # the clock, now and then
+            raise _Exceeded(_TIMEOUT)
+
+    def leave(self, expr: Any, input: Any, env: Any, result: Any) -> None:
+        if not env.is_parallel_call:
+            self.depth -= 1
 
 
 def is_expression(value: Any) -> bool:
@@ -184,9 +224,16 @@ class JsonataExpression:
         self._compiled.set_output_convert_nulls(False)
 
     def evaluate(self, env: "Environment", field: str) -> Any:
+        bindings = env.bindings()
+        box = _Timebox()
+        bindings["__evaluate_entry"], bindings["__evaluate_exit"] = box.enter, box.leave
         try:
             # AWS evaluates with no context item: data comes only from $states and variables.
-            value = self._compiled.evaluate(None, env.bindings())
+            value = self._compiled.evaluate(None, bindings)
+        except _Exceeded as exc:
+            raise evaluation_error(
+                f"The JSONata expression '{self.text}' specified for the field '{field}' threw an error during "
+                f"evaluation: {exc.args[0]}", field) from None
         except JException as exc:
             raise evaluation_error(
                 f"The JSONata expression '{self.text}' specified for the field '{field}' threw an error during "
@@ -195,8 +242,12 @@ class JsonataExpression:
             if getattr(exc, "location", None) is None:
                 exc.location = field  # type: ignore[attr-defined]
             raise
-        except (RecursionError, ValueError, TypeError, ZeroDivisionError, OverflowError, AttributeError,
-                IndexError, KeyError) as exc:
+        except RecursionError:
+            raise evaluation_error(
+                f"The JSONata expression '{self.text}' specified for the field '{field}' threw an error during "
+                f"evaluation: {_STACK_OVERFLOW}", field) from None
+        except (ValueError, TypeError, ZeroDivisionError, OverflowError, AttributeError, IndexError, KeyError,
+                MemoryError) as exc:
             raise evaluation_error(
                 f"The JSONata expression '{self.text}' specified for the field '{field}' threw an error during "
                 f"evaluation. {exc}", field) from None
@@ -307,11 +358,11 @@ def _aws_functions(rng: random.Random, now: float) -> dict:
     def range_(start: Any, end: Any, step: Any = 1) -> Any:
         if not all(_is_int(v) for v in (start, end, step)) or step == 0:
             raise evaluation_error("The $range function requires integer start, end and a non-zero step")
-        out = list(range(int(start), int(end) + (1 if step > 0 else -1), int(step)))
-        if len(out) > 1000:
+        items = range(int(start), int(end) + (1 if step > 0 else -1), int(step))
+        if len(items) > 1000:  # measured before any item is made: $range(0, 1e9) must not fill memory
             raise evaluation_error("The $range function cannot produce more than 1000 items")
         sequence = Utils.create_sequence()
-        sequence.extend(out)
+        sequence.extend(items)
         return sequence
 
     def hash_(data: Any, algorithm: Any = "SHA-256") -> Any:
