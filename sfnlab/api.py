@@ -134,7 +134,10 @@ class _Responder:
         target = _header(request.headers, "X-Amz-Target")
         operation = target.rpartition(".")[2]
         status, body = self.backend.respond(operation, _request_body(request))
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        try:
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate in the data: escaped, it is still JSON
+            data = json.dumps(body).encode("ascii")
         headers = {
             "x-amzn-RequestId": self.backend.request_id(),
             "Content-Type": _CONTENT_TYPE,

@@ -43,6 +43,7 @@ from typing import Any, Callable
 from . import distributed, engine
 from .definition import Machine, load
 from .errors import DefinitionError, Diagnostic
+from .validation import MAX_DEPTH, MESSAGES, too_deep
 
 __all__ = ["ApiError", "Backend", "check_constraints", "is_valid_name"]
 
@@ -206,10 +207,12 @@ def _invalid_input_reason(text: str) -> str | None:
     if not text.strip():
         return "Invalid execution input."
     try:
-        json.loads(text, parse_constant=_reject_nan)
-        return None
+        value = json.loads(text, parse_constant=_reject_nan)
     except ValueError as exc:
         return _jackson_reason(text, exc)
+    except RecursionError:  # deeper than Python's parser goes
+        return MESSAGES["too_deep"].format(limit=MAX_DEPTH)
+    return MESSAGES["too_deep"].format(limit=MAX_DEPTH) if too_deep(value, text) else None
 
 
 _TOKEN_CHARS = re.compile(r"[\w$]+")  # what Jackson gathers into an unrecognised token

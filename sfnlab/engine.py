@@ -359,7 +359,7 @@ class Execution:
             self._finish("FAILED", error=failure.error, cause=failure.cause)
             return
         text = to_json(output)
-        if len(text.encode()) > PAYLOAD_LIMIT:
+        if len(text.encode("utf-8", "surrogatepass")) > PAYLOAD_LIMIT:  # a lone surrogate counts, not crashes
             failure = StatesError("States.DataLimitExceeded",
                                   "The state/task returned a result with a size exceeding the maximum number of bytes service limit.")
             self.history.add("ExecutionFailed", frame.prev, _error_details(failure), final=True)
@@ -484,7 +484,7 @@ class Execution:
     def _output_text(self, state: d.State, output: Any) -> str:
         text = self._encode(output)
         # A character takes 1 to 4 bytes in UTF-8: only a long text needs encoding to be measured.
-        if len(text) * 4 > PAYLOAD_LIMIT and len(text.encode()) > PAYLOAD_LIMIT:
+        if len(text) * 4 > PAYLOAD_LIMIT and len(text.encode("utf-8", "surrogatepass")) > PAYLOAD_LIMIT:
             # Terminal: an oversized state output is not handed to Retry or Catch.
             raise StatesError("States.DataLimitExceeded", f"The state/task '{state.name}' returned a result "
                               "with a size exceeding the maximum number of bytes service limit.")
@@ -665,6 +665,9 @@ class Execution:
             env = self._env(scope, raw)
             error = state.error_expr.evaluate(env) if state.error_expr is not None else state.error
             cause = state.cause_expr.evaluate(env) if state.cause_expr is not None else state.cause
+            for field, value, expr in (("Error", error, state.error_expr), ("Cause", cause, state.cause_expr)):
+                if expr is not None and not isinstance(value, str):
+                    raise _unexpected_type(expr.source, field, "string", value)
         else:
             frame.record["inspection"]["afterInputPath"] = raw  # Fail takes no InputPath
             error = _fail_field(state.error, state.error_path, "ErrorPath", scope, self.runtime.random)
@@ -1158,12 +1161,17 @@ def _fail_field(literal: Any, path: Any, field_name: str, scope: Scope, rng: ran
         return literal
     if isinstance(path, Path):
         try:
-            return path.get(scope)
+            value = path.get(scope)
         except PathNotFound:
             text = to_json(scope.input)
             raise StatesError("States.Runtime", f"The JSONPath '{path.text}' specified for the field '{field_name}' "
                               f"could not be found in the input '{text}'") from None
-    return path.evaluate(scope, rng)
+    else:
+        value = path.evaluate(scope, rng)
+    if not isinstance(value, str):  # the docs: the path "must select a field that contains a string value"
+        raise StatesError("States.Runtime", f"The value for the field '{field_name}' must be a string, but was "
+                          f"'{to_json(value)}'")
+    return value
 
 
 _HANDLERS: dict[str, Callable] = {

@@ -26,6 +26,7 @@ from .definition import Machine, load
 from .engine import Execution, ExecutionInfo, Runtime, start
 from .errors import DefinitionError, Diagnostic, InvalidExecutionInput
 from .history import to_json
+from .validation import MAX_DEPTH, MESSAGES, too_deep
 
 __all__ = ["StateMachine", "Execution", "load_definition"]
 
@@ -103,6 +104,11 @@ class StateMachine:
         except (TypeError, ValueError) as exc:
             raise InvalidExecutionInput(f"Invalid State Machine Execution Input: the input must be JSON data "
                                         f"(dict, list, str, int, float, bool or None): {exc}") from None
+        except RecursionError:  # deeper than Python's encoder goes
+            input_text = ""
+        if not input_text or too_deep(input, input_text):
+            raise InvalidExecutionInput(f"Invalid State Machine Execution Input: "
+                                        f"'{MESSAGES['too_deep'].format(limit=MAX_DEPTH)}'")
         if name is None:
             name = _uuid(self.runtime)
         if not _NAME.match(name):

@@ -343,7 +343,7 @@ def check_result_size(result: Any, resource_name: str) -> None:
     from .engine import PAYLOAD_LIMIT
 
     text = to_json(result)
-    if len(text) * 4 > PAYLOAD_LIMIT and len(text.encode()) > PAYLOAD_LIMIT:
+    if len(text) * 4 > PAYLOAD_LIMIT and len(text.encode("utf-8", "surrogatepass")) > PAYLOAD_LIMIT:
         raise StatesError("States.DataLimitExceeded", f"The state/task '{resource_name}' returned a result with a size "
                                                       "exceeding the maximum number of bytes service limit.")
 

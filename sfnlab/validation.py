@@ -34,7 +34,7 @@ from .jsonata import is_expression
 from .errors import Diagnostic
 from .paths import compile_path
 
-__all__ = ["validate", "MESSAGES", "STATE_TYPES", "FIELDS"]
+__all__ = ["validate", "MESSAGES", "STATE_TYPES", "FIELDS", "MAX_DEPTH", "json_depth", "too_deep"]
 
 SCHEMA = "SCHEMA_VALIDATION_FAILED"
 MISSING_TARGET = "MISSING_TRANSITION_TARGET"
@@ -48,10 +48,44 @@ JSONPATH, JSONATA = "JSONPath", "JSONata"
 INVALID_JSONATA = "INVALID_JSONATA_EXPRESSION"
 UNSUPPORTED_JSONATA = "UNSUPPORTED_JSONATA_EXPRESSION"
 
+# JSON nested deeper than this is refused, as Jackson's StreamReadConstraints refuse it by default
+# (AWS parses definitions with Jackson); it also keeps every recursive walk far from Python's stack.
+MAX_DEPTH = 1000
+
+
+def json_depth(value: Any, limit: int) -> int:
+    """How deeply arrays and objects nest in ``value`` (a scalar is 0), counted up to ``limit + 1``.
+
+    Iterative, so a value nested 100,000 levels deep is measured without recursion.
+    """
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def too_deep(value: Any, text: str) -> bool:
+    """Whether an input ``value`` (parsed from ``text``) nests deeper than MAX_DEPTH.
+
+    Text of two characters a level or less cannot nest that deep, so most inputs cost nothing.
+    """
+    return len(text) > 2 * MAX_DEPTH and json_depth(value, MAX_DEPTH) > MAX_DEPTH
+
+
 # Every message template in one place. Verified ones are quoted from the conformance corpus or
 # from issue threads that pasted AWS's answer.
 MESSAGES: dict[str, str] = {
     "not_object": "Definition must be a valid JSON object",
+    # sfnlab's wording after Jackson's ("Document nesting depth (1001) exceeds the maximum allowed").
+    "too_deep": "Document nesting depth exceeds the maximum allowed ({limit})",
     "required": "These fields are required: [{fields}]",
     "required_nested": "The field '{field}' is required but was missing",
     "not_supported": "Field '{field}' is not supported",
@@ -323,10 +357,20 @@ def validate(definition: str | dict, *, type: str = "STANDARD") -> list[Diagnost
         machine = parsed
     else:
         machine = definition
+    if json_depth(machine, MAX_DEPTH) > MAX_DEPTH:
+        return [Diagnostic(INVALID_JSON, MESSAGES["too_deep"].format(limit=MAX_DEPTH))]
+    if not isinstance(definition, str):
         text = json.dumps(definition)
     if not isinstance(machine, dict):
         return [Diagnostic(SCHEMA, MESSAGES["not_object"])]
 
+    try:
+        return _checks(machine, text, type)
+    except RecursionError:  # a walk went deeper than Python's stack allows here (its limit varies)
+        return [Diagnostic(INVALID_JSON, MESSAGES["too_deep"].format(limit=MAX_DEPTH))]
+
+
+def _checks(machine: dict, text: str, type: str) -> list[Diagnostic]:  # noqa: A002 - AWS's name
     language = machine.get("QueryLanguage", JSONPATH)
     w = _Walk(type.upper(), language if language in LANGUAGES else JSONPATH)
     _machine(w, machine, "", "top")
@@ -412,10 +456,10 @@ def _machine(w: _Walk, machine: Any, base: str, kind: str) -> None:
         _processor_config(w, machine["ProcessorConfig"], _at(base, "ProcessorConfig"))
     if "StartAt" in machine and not isinstance(machine["StartAt"], str):
         w.error("type", _at(base, "StartAt"), kind="string")
-    states = machine.get("States")
-    if states is None:
+    if "States" not in machine:  # reported as required above
         return
-    if not isinstance(states, dict):
+    states = machine["States"]
+    if not isinstance(states, dict):  # null included: a present field must have its type
         w.error("type", _at(base, "States"), kind="object")
         return
     w.containers.append((base, machine))
@@ -1149,6 +1193,8 @@ def _parse(text: str) -> Any:
     start = len(text) - len(text.lstrip(" \t\r\n"))
     try:
         value, _ = decoder.raw_decode(text, start)
+    except RecursionError:  # deeper than Python's parser goes, so far deeper than MAX_DEPTH
+        return Diagnostic(INVALID_JSON, MESSAGES["too_deep"].format(limit=MAX_DEPTH))
     except ValueError:
         message, location = _JacksonScanner(text).error()
         return Diagnostic(INVALID_JSON, f"{message}\n at {location}", location)
