@@ -132,6 +132,8 @@ class Task:
     exception: BaseException | None = None
     waiters: list = field(default_factory=list)
     cancelled: bool = False
+    # Called once, when the task first stops running (it waits or it ends): see spawn_next.
+    on_pause: Callable[[], None] | None = None
 
 
 @dataclass(eq=False)
@@ -158,6 +160,22 @@ class Scheduler:
     def spawn(self, gen: Generator, name: str = "") -> Task:
         task = Task(gen, name)
         self._ready.append((task, None))
+        return task
+
+    def spawn_next(self, sibling: Task, gen: Generator, name: str = "") -> Task:
+        """Start ``gen`` to run right after ``sibling``'s current step, joined by whoever joins ``sibling``.
+
+        For work started lazily (a Map's workers, each from its predecessor's ``on_pause``): the
+        new task gets the place in the ready queue, and in the joins, that it would have had if
+        it had been spawned together with ``sibling``.
+        """
+        task = Task(gen, name)
+        self._ready.appendleft((task, None))
+        for join in sibling.waiters:
+            if not join.resolved:
+                join.remaining += 1
+                join.tasks += (task,)
+                task.waiters.append(join)
         return task
 
     def resume(self, key: Any, value: Resumed) -> bool:
@@ -262,12 +280,23 @@ class Scheduler:
             else:
                 command = task.gen.send(value)
         except StopIteration as stop:
+            if task.on_pause is not None:
+                self._paused(task)
             self._finish(task, stop.value, None)
             return
         except BaseException as exc:  # noqa: BLE001 - handed to whoever joins this task
+            if task.on_pause is not None:
+                self._paused(task)
             self._finish(task, None, exc)
             return
+        if task.on_pause is not None:
+            self._paused(task)
         self._handle(task, command)
+
+    @staticmethod
+    def _paused(task: Task) -> None:
+        callback, task.on_pause = task.on_pause, None
+        callback()
 
     def _handle(self, task: Task, command: Any) -> None:
         if isinstance(command, Sleep):

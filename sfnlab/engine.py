@@ -313,8 +313,10 @@ class Execution:
         return execution_html(self)
 
     # -- running --------------------------------------------------------------------------------
-    def _spawn(self, gen: Generator, name: str = "") -> Task:
-        task = self.runtime.scheduler.spawn(gen, name)
+    def _spawn(self, gen: Generator, name: str = "", after: Task | None = None) -> Task:
+        """A new line of control; ``after``: run it right after that task's step (Scheduler.spawn_next)."""
+        scheduler = self.runtime.scheduler
+        task = scheduler.spawn(gen, name) if after is None else scheduler.spawn_next(after, gen, name)
         self._tasks.append(task)
         return task
 
@@ -1065,7 +1067,18 @@ class Execution:
                 f.prev = self.history.add("MapIterationSucceeded", f.prev, details)
 
         workers = n if limit <= 0 else min(limit, n)
-        tasks = [self._spawn(worker(), f"{state.name}/worker{i}") for i in range(workers)]
+        tasks: list[Task] = []
+
+        def start_worker(after: Task | None) -> None:
+            # Each worker is started when the one before it first waits (or ends), in the place it
+            # would have had if all had been started at once: a worker started earlier would only
+            # find nothing left, since a worker runs iterations until one of them waits.
+            task = self._spawn(worker(), f"{state.name}/worker{len(tasks)}", after)
+            tasks.append(task)
+            if len(tasks) < workers:
+                task.on_pause = lambda: None if failure or next_index[0] >= n else start_worker(task)
+
+        start_worker(None)
         yield Join(tuple(tasks), fail_fast=False)
         frame.prev = max([frame.prev] + [f.prev for f in frames])
         crashed = next((t.exception for t in tasks if t.exception is not None), None)
