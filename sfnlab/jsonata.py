@@ -44,9 +44,14 @@ _NULL = Utils.NULL_VALUE
 # endless one. AWS does not document its time bound: 10 seconds of a laptop's time is sfnlab's.
 MAX_EVALUATION_DEPTH = 100
 EVALUATION_SECONDS = 10.0
+# AWS also bounds the memory an expression holds (measured: [1..873782] evaluates, [1..873783]
+# fails; a string of 2**22 characters passes, 2**23 fails). sfnlab weighs each value an
+# evaluation step returns, 8 bytes an array item and 1 a character, which fits both.
+EVALUATION_BYTES = 873_782 * 8
 _STACK_OVERFLOW = ("Stack overflow error: Check for non-terminating recursive function. "
                    "Consider rewriting as tail-recursive.")
 _TIMEOUT = "Expression evaluation timeout: Check for infinite loop"
+_MEMORY = "Expression evaluation memory limit exceeded: Check for excessive memory usage"
 
 
 class _Exceeded(Exception):
@@ -76,6 +81,15 @@ class _Timebox:
     def leave(self, expr: Any, input: Any, env: Any, result: Any) -> None:
         if not env.is_parallel_call:
             self.depth -= 1
+        if isinstance(result, str):
+            size = len(result)
+        elif isinstance(result, list):
+            # A lazy range's len() counts one item too many (jsonata-python's RangeList).
+            size = 8 * (result.b - result.a if isinstance(result, Utils.RangeList) else len(result))
+        else:
+            return
+        if size > EVALUATION_BYTES:
+            raise _Exceeded(_MEMORY)
 
 
 def is_expression(value: Any) -> bool:

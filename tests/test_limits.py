@@ -192,6 +192,27 @@ def test_the_clock_starts_again_for_every_evaluation(monkeypatch):
     assert outputs == [{"x": 500500}] * 3
 
 
+MEMORY = "threw an error during evaluation: Expression evaluation memory limit exceeded: Check for excessive memory usage"
+DOUBLING = "($p := function($s, $n) { $n = 0 ? $s : $p($s & $s, $n - 1) }; $length($p('x', N)))"
+
+
+@pytest.mark.parametrize("expression, output", [
+    # The boundaries measured on AWS (TestState), quoted in floci-io/floci#2737.
+    ("[1..873782] ~> $count()", 873782),
+    ("[1..873783] ~> $count()", None),
+    ("$sum([1..900000])", None),
+    (DOUBLING.replace("N", "22"), 2 ** 22),
+    (DOUBLING.replace("N", "23"), None),
+])
+def test_jsonata_memory_is_bounded_where_aws_bounds_it(expression, output):
+    execution = StateMachine(jsonata_output(expression)).run({})
+    if output is None:
+        assert (execution.status, execution.error) == ("FAILED", "States.QueryEvaluationError")
+        assert MEMORY in execution.cause
+    else:
+        assert execution.output == {"x": output}
+
+
 def test_jsonata_range_of_a_billion_is_refused_without_making_it():
     execution = StateMachine(jsonata_output("$range(0, 1000000000, 1)")).run({})
     assert (execution.status, execution.error) == ("FAILED", "States.QueryEvaluationError")
