@@ -69,14 +69,14 @@ class _Timebox:
         self.deadline = time.monotonic() + EVALUATION_SECONDS
 
     def enter(self, expr: Any, input: Any, env: Any) -> None:  # noqa: A002 - the library's name
+        self.steps += 1
+        if not self.steps & 1023 and time.monotonic() > self.deadline:  # the clock, now and then
+            raise _Exceeded(_TIMEOUT)
         if env.is_parallel_call:  # siblings of one call share a level, as jsonata-js counts them
             return
         self.depth += 1
         if self.depth > MAX_EVALUATION_DEPTH:
             raise _Exceeded(_STACK_OVERFLOW)
-        self.steps += 1
-        if not self.steps & 1023 and time.monotonic() > self.deadline:  # the clock, now and then
-            raise _Exceeded(_TIMEOUT)
 
     def leave(self, expr: Any, input: Any, env: Any, result: Any) -> None:
         if not env.is_parallel_call:
