@@ -270,11 +270,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         functions.update(load_functions(spec))
 
     def announce(host: str, port: int) -> None:
-        print(f"sfnlab: Step Functions API on http://{host}:{port} (Ctrl-C stops)", flush=True)
+        # the warning comes first: whoever waits for the announcement has seen it by then
         if not is_loopback(host):
             print(f"sfnlab: warning: listening on {host}, not loopback: anyone who can reach this machine can "
                   "start, read and stop its executions and use its local AWS services (there is no "
                   "authentication). Use only on a network you trust.", file=sys.stderr, flush=True)
+        print(f"sfnlab: Step Functions API on http://{host}:{port} (Ctrl-C stops)", flush=True)
 
     try:
         serve(args.host, args.port, functions=functions, mock_config=args.mock_config, announce=announce)
