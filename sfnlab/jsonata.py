@@ -27,7 +27,13 @@ from typing import Any, Callable, Mapping
 
 import jsonata as _jsonata
 from jsonata.jexception import JException
+from jsonata.regex_engine import default_regex_engine
 from jsonata.utils import Utils
+
+try:
+    import regex as _regex  # a backtracking engine that takes a timeout (installed with moto[server])
+except ImportError:  # pragma: no cover - then regex literals run on `re`, unbounded
+    _regex = None
 
 from ._json import json_type
 from .errors import StatesError
@@ -52,6 +58,45 @@ _STACK_OVERFLOW = ("Stack overflow error: Check for non-terminating recursive fu
                    "Consider rewriting as tail-recursive.")
 _TIMEOUT = "Expression evaluation timeout: Check for infinite loop"
 _MEMORY = "Expression evaluation memory limit exceeded: Check for excessive memory usage"
+
+
+class _BoundedPattern:
+    """A JSONata regular expression whose every use gives up after EVALUATION_SECONDS.
+
+    Python's engine backtracks: ``/(a+)+$/`` against 30 characters holds the process for minutes
+    inside one call, where the evaluation clock cannot look. The ``regex`` engine takes a timeout.
+    """
+
+    __slots__ = ("_compiled",)
+
+    def __init__(self, compiled: Any) -> None:
+        self._compiled = compiled
+
+    def _bounded(self, method: Callable, *args: Any) -> Any:
+        try:
+            return method(*args, timeout=EVALUATION_SECONDS)
+        except TimeoutError:
+            raise _Exceeded(_TIMEOUT) from None
+
+    def search(self, string: str) -> Any:
+        return self._bounded(self._compiled.search, string)
+
+    def finditer(self, string: str) -> Any:
+        return iter(self._bounded(lambda text, timeout: list(self._compiled.finditer(text, timeout=timeout)), string))
+
+    def sub(self, repl: Any, string: str, count: int = 0) -> str:
+        return self._bounded(self._compiled.sub, repl, string, count)
+
+    def split(self, string: str, maxsplit: int = 0) -> list[str]:
+        return self._bounded(self._compiled.split, string, maxsplit)
+
+
+def _regex_engine(pattern: str, flags: Any) -> Any:
+    """Regex literals compiled by ``regex`` (with timeouts) when installed, else by ``re``."""
+    if _regex is None:
+        return default_regex_engine(pattern, flags)
+    options = (_regex.IGNORECASE if flags.case_insensitive else 0) | (_regex.MULTILINE if flags.multiline else 0)
+    return _BoundedPattern(_regex.compile(pattern, options))
 
 
 class _Exceeded(Exception):
@@ -142,13 +187,32 @@ def syntax_problem(text: str) -> str | None:
     if "?:" in without_strings:
         return _PARSER_MESSAGES["S0211"].format(token=json.dumps(":"))
     try:
-        _jsonata.Jsonata(text)
+        _parse(text)
     except JException as exc:
         template = _PARSER_MESSAGES.get(exc.error)
         if template is not None:
             return template.format(expected=json.dumps(str(exc.expected)), token=json.dumps(str(exc.current)))
         return _message(exc)
+    except _Unparsable as exc:
+        return str(exc)
     return None
+
+
+class _Unparsable(ValueError):
+    """The parser failed with a Python error rather than a JSONata one (a bad regex, deep nesting)."""
+
+
+def _parse(text: str) -> Any:
+    """The compiled expression. Raises JException, or _Unparsable for any other parser failure:
+    the parser is a library reading a learner's text, and its own Python errors must not escape."""
+    try:
+        return _jsonata.Jsonata(text, _regex_engine)
+    except JException:
+        raise
+    except RecursionError:
+        raise _Unparsable("The expression is nested too deeply") from None
+    except Exception as exc:  # noqa: BLE001 - e.g. re.error or IndexError from a regex literal
+        raise _Unparsable(f"Invalid expression: {exc}") from None
 
 
 def top_level_references(text: str) -> list[str]:
@@ -159,8 +223,8 @@ def top_level_references(text: str) -> list[str]:
     relative to the data the path reached, and are fine.
     """
     try:
-        ast = _jsonata.Jsonata(text).ast
-    except JException:
+        ast = _parse(text).ast
+    except (JException, _Unparsable):
         return []
     found: list[str] = []
     _walk_references(ast, True, found)
@@ -232,8 +296,8 @@ class JsonataExpression:
         if problem is not None:
             raise ValueError(problem)
         try:
-            self._compiled = _jsonata.Jsonata(self.text)
-        except JException as exc:
+            self._compiled = _parse(self.text)
+        except (JException, _Unparsable) as exc:
             raise ValueError(f"Invalid JSONata expression '{self.text}': {exc}") from None
         self._compiled.set_output_convert_nulls(False)
 

@@ -283,12 +283,19 @@ def _definite_steps(rest: str) -> tuple | None:
     return tuple(steps)
 
 
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
 def _parse_indefinite(text: str) -> Any:
     from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
     from jsonpath_ng.ext import parse
 
     # AWS accepts `.['name']`; jsonpath-ng wants `['name']`.
     normalised = re.sub(r"\.(?=\[)", "", text)
+    if "=~" in _QUOTED.sub("", normalised):
+        # jsonpath-ng would hand the pattern to Python's backtracking `re`: `=~ "(a+)+$"` takes a
+        # minute on 30 characters. AWS's regex filter is Jayway's `=~ /.../`, not parsed here either.
+        raise ValueError(f"invalid JSONPath {text!r}: regular-expression filters (=~) are not supported")
     try:
         return parse(normalised)
     except (JsonPathLexerError, JsonPathParserError, Exception) as exc:  # jsonpath-ng raises bare Exceptions too

@@ -142,7 +142,8 @@ _good_paths = st.one_of(
                      "$.a[-1]", "$.x", "$.items[0].b"]),
     st.lists(_names.filter(lambda n: n.isidentifier()), min_size=1, max_size=4).map(lambda p: "$." + ".".join(p)),
 )
-paths = _mostly(_good_paths, st.sampled_from(["$.", "$[", "a", "$..", "$$.Map.Item.Value", "$var.a", "$['a"]))
+paths = _mostly(_good_paths, st.sampled_from(["$.", "$[", "a", "$..", "$$.Map.Item.Value", "$var.a", "$['a",
+                                              '$.items[?(@.a =~ "(a+)+$")]', "$.items[?(@.a =~ /(a+)+$/)]"]))
 reference_paths = _mostly(st.sampled_from(["$", "$.a", "$.a.b", "$.items[0]", "$['a']", "$.x"]),
                           st.sampled_from(["$..a", "$.items[*]", "$.a[?(@.b)]", "$["]))
 _INTRINSICS = ["States.Format", "States.StringToJson", "States.JsonToString", "States.Array",
@@ -169,6 +170,7 @@ _jsonata_atoms = st.sampled_from([
     "$states.input", "$states.input.a", "$states.input.items", "$states.context.Execution.Id", "$states.result",
     "$states.errorOutput", "$x", "1", "0", "-1", "1e308", "'a'", "\"b\"", "true", "null", "[]", "{}", "[1..5]",
     "[1..100000]", "$random()", "$uuid()", "$now()", "$millis()", "$eval('1')",
+    "$match($states.input.a, /a+/)", "$replace($states.input.a, /(b)/i, '$1$1')", "$split('a,b', /,/)",
 ])
 _jsonata_functions = ["$string", "$number", "$count", "$sum", "$max", "$keys", "$length", "$uppercase", "$split",
                       "$join", "$substring", "$partition", "$range", "$hash", "$parse", "$exists", "$type",
@@ -198,6 +200,7 @@ jsonata_expressions = _mostly(
         "1" + " + 1" * 300,                                        # too deep
         "$range(0, 1000000000, 1)", "$count([1..10000000])", "$pad('', 1000000)", "$states.input.a.b.c",
         "a ?? b", "a ?: b", "$states.input.", "((((", "{%", "%}", "phone.mobile", "undefinedName",
+        "$match('a', /a{2,1}/)", "$match('a', /*/)", "$match($string($states.input), /(x+x+)+y/)",
     ]),
 ).map(lambda text: "{% " + text + " %}")
 

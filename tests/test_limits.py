@@ -242,6 +242,27 @@ def test_an_error_path_that_selects_a_number_fails_the_state():
     assert StateMachine(definition).run({"code": "E42", "why": "x"}).error == "E42"
 
 
+def test_a_catastrophic_jsonata_regex_is_stopped_by_the_clock(monkeypatch):
+    monkeypatch.setattr(sfnlab.jsonata, "EVALUATION_SECONDS", 0.2)
+    execution = StateMachine(jsonata_output("$match($states.input.s, /(x+x+)+y/)")).run({"s": "x" * 5000})
+    assert (execution.status, execution.error) == ("FAILED", "States.QueryEvaluationError")
+    assert "Expression evaluation timeout" in execution.cause
+    assert StateMachine(jsonata_output("$replace('abcabc', /b(c)/, '$1x')")).run({}).output == {"x": "acxacx"}
+
+
+@pytest.mark.parametrize("literal", ["/a{2,1}/", "/*/"])
+def test_a_broken_jsonata_regex_literal_is_an_invalid_expression(literal):
+    diagnostics = sfnlab.validate(jsonata_output(f"$match('a', {literal})"))
+    assert [d.code for d in diagnostics] == ["INVALID_JSONATA_EXPRESSION"]
+    assert diagnostics[0].location == "/States/P/Output/x"
+
+
+def test_a_jsonpath_regex_filter_is_refused_before_it_can_backtrack():
+    definition = pass_state(InputPath='$.items[?(@.a =~ "(a+)+$")]')
+    assert [(d.code, d.location) for d in sfnlab.validate(definition)] == [
+        ("SCHEMA_VALIDATION_FAILED", "/States/P/InputPath")]
+
+
 # ----------------------------------------------------------------------------------------------
 # StringMatches: a wildcard matcher in linear time
 
