@@ -158,6 +158,7 @@ def client(
     seed: int | None = 0,
     aws_endpoint: str | None = None,
     mock_config: Any = None,
+    distributed_map_processes: int = 0,
 ) -> Any:
     """A boto3-compatible ``stepfunctions`` client backed by a fresh, empty local account.
 
@@ -179,6 +180,9 @@ def client(
         mock_config: a Step Functions Local mock configuration (a dict, JSON text or a file
             path); start an execution with ``stateMachineArn="<arn>#<TestCase>"`` to use one of
             its test cases (see :mod:`sfnlab.mocks`).
+        distributed_map_processes: run the child executions of a Distributed Map in this many
+            worker processes (forked; 0, the default: in this process), when its children can
+            run apart with the same results and histories (see :func:`sfnlab.distributed.poolable`).
 
     Returns:
         A botocore ``SFN`` client whose requests are answered in-process.
@@ -193,6 +197,7 @@ def client(
     from .services import Services
 
     runtime.services = Services(region, runtime.account, aws_endpoint)  # type: ignore[attr-defined]
+    runtime.distributed_map_processes = distributed_map_processes  # type: ignore[attr-defined]
     backend = Backend(runtime, service_model(), account_from_role=account is None)
     if mock_config is not None:
         from .mocks import load_mock_config

@@ -36,6 +36,7 @@ import json
 import tempfile
 import uuid
 from array import array
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Generator, Iterable, Iterator
 
@@ -145,6 +146,7 @@ class MapRun:
     # in full, so that a run over 100,000 items stays small in memory; counts cover them all.
     executions: list = field(default_factory=list)
     child_names: tuple | None = field(default=None, repr=False)  # ARN parts every child shares
+    processes: int = field(default=0, compare=False)  # worker processes the children ran in (0: this one)
     KEEP_CHILDREN = 1000
 
     def describe(self) -> dict:
@@ -377,9 +379,9 @@ def start_map_run(execution, state, frame, length: int, max_concurrency: int = 0
     return run
 
 
-def child_execution(execution, state, run: MapRun, index: int, value: Any, text: str | None = None):
-    """The child workflow execution of one item (or batch) of a Distributed Map (``text``: its input's JSON)."""
-    from .engine import Execution, ExecutionInfo
+def _child_info(execution, state, run: MapRun):
+    """The names of the next child execution (its name is drawn from the account's random source)."""
+    from .engine import ExecutionInfo
 
     names = run.child_names
     if names is None:  # the same for every child of the run
@@ -391,8 +393,16 @@ def child_execution(execution, state, run: MapRun, index: int, value: Any, text:
                                    execution_type)
     arn_prefix, machine_arn, run_name, execution_type = names
     name = str(uuid.UUID(int=execution.runtime.random.getrandbits(128), version=4))
-    info = ExecutionInfo(arn=arn_prefix + name, name=name, state_machine_arn=machine_arn,
+    return ExecutionInfo(arn=arn_prefix + name, name=name, state_machine_arn=machine_arn,
                          state_machine_name=run_name, role_arn=execution.info.role_arn, type=execution_type)
+
+
+def child_execution(execution, state, run: MapRun, index: int, value: Any, text: str | None = None, info=None):
+    """The child workflow execution of one item (or batch) of a Distributed Map (``text``: its input's JSON)."""
+    from .engine import Execution
+
+    if info is None:
+        info = _child_info(execution, state, run)
     child = Execution(execution.machine, execution.runtime, info, value, to_json(value) if text is None else text)
     child.map_run_arn = run.arn
     run.counts["pending"] -= 1
@@ -405,6 +415,12 @@ def child_finished(run: MapRun, child) -> None:
     run.counts["succeeded" if child.status == "SUCCEEDED" else "failed"] += 1
     if len(run.executions) < run.KEEP_CHILDREN:
         run.executions.append(child)
+
+
+def _child_counted(run: MapRun, status: str) -> None:
+    """A child that ran in a worker process and that the Map Run does not keep: only its counts."""
+    run.counts["pending"] -= 1
+    run.counts["succeeded" if status == "SUCCEEDED" else "failed"] += 1
 
 
 def finish_map_run(execution, run: MapRun, frame, error: StatesError | None) -> None:
@@ -581,6 +597,16 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
             execution._adopt_records(child, frame, state, index)
         child_index[0] += 1
 
+    def item(index: int) -> tuple[Any, str | None]:
+        """The input of the child of ``index`` and, when at hand, its JSON text."""
+        if plain:  # the item is the input: its JSON text is in the spool already
+            text = items.text(index)
+            return json.loads(text), text
+        return execution._item_input(state, value, raw, items, index, scope, frame), None
+
+    def failed_result(exc: StatesError) -> dict:
+        return {"Error": exc.error, "Cause": exc.cause} if exc.cause is not None else {"Error": exc.error}
+
     def worker() -> Generator:
         while not failure and next_index[0] < n:
             index = next_index[0]
@@ -591,12 +617,7 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
                 else:
                     keep(index, previous[index], False)
                 continue
-            if plain:  # the item is the input: its JSON text is in the spool already
-                text = items.text(index)
-                iteration_input = json.loads(text)
-            else:
-                text = None
-                iteration_input = execution._item_input(state, value, raw, items, index, scope, frame)
+            iteration_input, text = item(index)
             child = child_execution(execution, state, run, index, iteration_input, text)
             try:
                 result = yield from child.run_as_child(processor, iteration_input)
@@ -607,17 +628,92 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
                 if over_threshold():
                     failure.append(exc)
                     return
-                keep(index, {"Error": exc.error, "Cause": exc.cause} if exc.cause is not None else {"Error": exc.error},
-                     True)
+                keep(index, failed_result(exc), True)
                 continue
             child_finished(run, child)
             adopt(child, index)
             keep(index, result, False)
 
+    def pooled_worker(processes: int) -> Generator:
+        """What ``worker`` does, with the children run in worker processes.
+
+        Only for children that never wait and never draw from the random source (see
+        :func:`poolable`): in this process they would run one after another in item order, so
+        names are drawn here in that order, and the outcomes are taken in that order too.
+        """
+        rng = execution.runtime.random
+        chunk_size = max(1, min(POOL_CHUNK, -(-n // (processes * 4))))
+        pool = _Pool(processes, execution, processor, run)
+        window: deque = deque()  # (first index, random state before it, pending outcomes)
+        prepared = [0]  # children whose input and name are drawn
+        stopped: list[BaseException] = []  # an error met while preparing a child (e.g. its ItemSelector)
+
+        def submit() -> None:
+            first, before, chunk = prepared[0], rng.getstate(), []
+            while prepared[0] < n and len(chunk) < chunk_size:
+                index = prepared[0]
+                try:
+                    iteration_input, text = item(index)
+                    info = _child_info(execution, state, run)
+                except Exception as exc:  # noqa: BLE001 - raised below, after the children before it
+                    stopped.append(exc)
+                    break
+                prepared[0] += 1
+                chunk.append((index, info, iteration_input, text, index < MapRun.KEEP_CHILDREN))
+            window.append((first, before, chunk, pool.submit(chunk)))
+
+        def replay(first: int, before: Any, last: int) -> None:
+            # The children after ``last`` never start: the random source is left as they found it.
+            rng.setstate(before)
+            for index in range(first, last + 1):
+                item(index)
+                _child_info(execution, state, run)
+
+        try:
+            while window or (prepared[0] < n and not stopped):
+                while len(window) < 2 * processes and prepared[0] < n and not stopped:
+                    submit()
+                first, before, chunk, pending = window.popleft()
+                for (index, info, iteration_input, text, _), outcome in zip(chunk, pending.get()):
+                    next_index[0] = index + 1
+                    status, output_text, exc, detail = outcome
+                    if detail is not None:
+                        child = child_execution(execution, state, run, index, iteration_input, text, info)
+                        _restore_child(child, execution, status, output_text, exc, detail)
+                        child_finished(run, child)
+                        adopt(child, index)
+                    else:
+                        _child_counted(run, status)
+                        child_index[0] += 1
+                    if exc is not None:
+                        failed_count[0] += 1
+                        if over_threshold():
+                            failure.append(exc)
+                            replay(first, before, index)
+                            return
+                        keep(index, failed_result(exc), True)
+                    else:
+                        keep(index, json.loads(output_text), False)
+            if stopped:
+                raise stopped[0]
+        finally:
+            pool.close()
+        return
+        yield  # pragma: no cover - a line of control, like ``worker``
+
+    def idle() -> Generator:
+        # The other lines of control the in-process run would have: they find no item left.
+        return
+        yield  # pragma: no cover
+
     try:
         if n:
             workers = min(limit if limit > 0 else DEFAULT_CONCURRENCY, n)
-            tasks = [execution._spawn(worker(), f"{state.name}/worker{i}") for i in range(workers)]
+            processes = _processes(execution, state, n, previous)
+            run.processes = processes
+            lines = [pooled_worker(processes) if processes and i == 0 else idle() if processes else worker()
+                     for i in range(workers)]
+            tasks = [execution._spawn(line, f"{state.name}/worker{i}") for i, line in enumerate(lines)]
             yield Join(tuple(tasks), fail_fast=False)
             crashed = next((t.exception for t in tasks if t.exception is not None), None)
             if crashed is not None:
@@ -640,3 +736,121 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
             files.spools["FAILED"].close()  # SUCCEEDED stays open while a redrive may need it
 
 
+
+
+# ---- child executions in worker processes (optional) ----------------------------------------------
+
+# States that never wait and call nothing outside their execution.
+_POOLED_TYPES = frozenset({"Pass", "Choice", "Succeed", "Fail"})
+# What draws from the account's random source inside such states.
+_RANDOM_MARKS = ("States.UUID", "$random", "$uuid")
+POOL_CHUNK = 500  # children handed to a worker process at a time, at most
+
+
+def poolable(state) -> bool:
+    """Whether the children of a Distributed Map can run in worker processes with the same outcome.
+
+    Their processor must hold only Pass, Choice, Succeed and Fail states that draw nothing from
+    the random source (no ``States.UUID``, JSONata ``$random()``/``$uuid()``): such children never
+    wait, so in one process they run one after another in item order, and a worker process can
+    run them from the same start time. Tasks, Waits, Parallel and Map states run in this process:
+    a function called in another process would not change this process's objects, and request
+    ids, task tokens and retry jitter come from the account's random source.
+    """
+    processor = state.processor
+    if processor is None or any(s.type.value not in _POOLED_TYPES for s in processor.states.values()):
+        return False
+    text = to_json(state.raw.get("ItemProcessor", state.raw.get("Iterator")))
+    return not any(mark in text for mark in _RANDOM_MARKS)
+
+
+def _processes(execution, state, n: int, previous: Any) -> int:
+    """How many worker processes run this Map's children (0: this process)."""
+    import multiprocessing
+
+    wanted = getattr(execution.runtime, "distributed_map_processes", 0) or 0
+    if wanted <= 0 or n < 2 or previous or execution.test_mode is not None or not poolable(state) \
+            or "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    return min(wanted, n)
+
+
+class _NoRandom:
+    """The random source of a worker process: poolable children never draw from it."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError("a child run in a worker process drew from the random source")
+
+
+_JOB: dict | None = None  # what the worker processes inherit when they are forked
+
+
+def _run_chunk(chunk: list) -> list:
+    """In a worker process: run the children of ``chunk``; their outcomes, in the same order."""
+    from .engine import Execution
+
+    job = _JOB
+    runtime = job["runtime"]
+    outcomes = []
+    for _index, info, value, text, full in chunk:
+        runtime.clock.now = job["start"]  # every child starts when the Map's children start
+        child = Execution(job["machine"], runtime, info, value, to_json(value) if text is None else text)
+        child.map_run_arn = job["run_arn"]
+        line = child.run_as_child(job["processor"], value)
+        output_text = failure = None
+        try:
+            line.send(None)
+        except StopIteration as end:
+            output_text = to_json(end.value)
+        except StatesError as exc:
+            failure = exc
+        else:  # pragma: no cover - poolable() admits no state that waits
+            raise RuntimeError("a child run in a worker process waited")
+        detail = None
+        if full:  # a child the Map Run keeps: its history and state visits too
+            child.history.clock = None
+            detail = (child.history, child.records, child.start_time, child.stop_time)
+        outcomes.append((child.status, output_text, failure, detail))
+    return outcomes
+
+
+class _Pool:
+    """Worker processes forked from this one, so they share the machine without pickling it."""
+
+    def __init__(self, processes: int, execution, processor, run: MapRun) -> None:
+        import multiprocessing
+
+        from .clock import VirtualClock
+        from .engine import Runtime
+
+        global _JOB
+        source = execution.runtime
+        runtime = Runtime(functions={}, clock=VirtualClock(source.clock.now), region=source.region,
+                          account=source.account)
+        runtime.random = _NoRandom()
+        _JOB = {"runtime": runtime, "start": source.clock.now, "machine": execution.machine,
+                "processor": processor, "run_arn": run.arn}
+        try:
+            self._pool = multiprocessing.get_context("fork").Pool(processes)
+        finally:
+            _JOB = None
+
+    def submit(self, chunk: list):
+        return self._pool.apply_async(_run_chunk, (chunk,))
+
+    def close(self) -> None:
+        self._pool.terminate()
+        self._pool.join()
+
+
+def _restore_child(child, execution, status: str, output_text: str | None, failure: StatesError | None,
+                   detail: tuple) -> None:
+    """Give a child made in this process what its run in a worker process left."""
+    history, records, start, stop = detail
+    history.clock = execution.runtime.clock
+    child.history, child.records, child.start_time, child.stop_time = history, records, start, stop
+    child.status = status
+    if failure is None:
+        child.output = json.loads(output_text)
+    else:
+        child.error, child.cause = failure.error, failure.cause

@@ -283,3 +283,96 @@ def test_redrive_runs_only_the_children_that_did_not_succeed(bucket, writer):
     records = json.loads(s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read())
     assert sorted((json.loads(r["Output"]) for r in records), key=lambda o: o["twice"]) == expected
     assert manifest["ResultFiles"]["FAILED"] == []
+
+
+# ---- children in worker processes: the same results and histories --------------------------------
+
+
+def _everything(sfn, definition: dict, bucket: str) -> dict:
+    """Every answer the client gives about one run of ``definition``, and what it wrote to S3."""
+    from sfnlab.distributed import map_runs
+
+    arn = sfn.create_state_machine(name="pooled", definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=arn, input='{"tag": "t"}')["executionArn"]
+    out = {"described": sfn.describe_execution(executionArn=ex),
+           "history": sfn.get_execution_history(executionArn=ex, maxResults=1000)["events"],
+           "runs": sfn.list_map_runs(executionArn=ex)["mapRuns"]}
+    run_arn = out["runs"][0]["mapRunArn"]
+    out["map_run"] = sfn.describe_map_run(mapRunArn=run_arn)
+    out["children"] = sfn.list_executions(mapRunArn=run_arn, maxResults=1000)["executions"]
+    run = map_runs(sfn.sfnlab.runtime)[run_arn]
+    out["child_histories"] = [(c.info, c.status, c.output, c.error, c.cause, c.start_time, c.stop_time, c.events,
+                               c.records) for c in run.executions]
+    out["records"] = [_comparable(r) for r in sfn.sfnlab._executions[ex].run.records]
+    s3 = sfn.sfnlab.aws_client("s3")
+    out["files"] = {o["Key"]: s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
+                    for o in s3.list_objects_v2(Bucket=bucket, Prefix="pooled/").get("Contents", [])}
+    return out, run.processes
+
+
+def _comparable(record: dict) -> dict:
+    """A state visit with its Map Run (compared on its own above) and redrive data as plain values."""
+    from sfnlab.distributed import MapRun
+
+    out = {k: v for k, v in record.items() if not isinstance(v, MapRun)}
+    children = out.get("children")
+    if children is not None and not isinstance(children, dict):  # a ResultWriter's records, spooled
+        out["children"] = {i: children.record_text(i) for i in range(2500) if i in children}
+    return out
+
+
+def _pooled_definition(bucket: str, **map_fields) -> dict:
+    definition = distributed(
+        {"Resource": "arn:aws:states:::s3:getObject",
+         "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "MaxItems": 2500},
+         "Parameters": {"Bucket": bucket, "Key": "rows.csv"}},
+        {"Odd": {"Type": "Choice", "Choices": [{"Variable": "$.amount", "StringEquals": "13", "Next": "Bad"}],
+                 "Default": "Ok"},
+         "Bad": {"Type": "Fail", "Error": "Unlucky", "Cause": "13"},
+         "Ok": {"Type": "Pass", "Parameters": {"id.$": "$.id", "at.$": "$$.State.EnteredTime",
+                                               "name.$": "$$.Execution.Name"}, "End": True}},
+        **map_fields)
+    state = definition["States"]["M"]
+    state.pop("End")
+    state["Next"] = "After"
+    state.setdefault("Catch", [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "After"}])
+    definition["States"]["After"] = {"Type": "Pass", "Parameters": {"id.$": "States.UUID()"}, "End": True}
+    return definition
+
+
+WRITER = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "BUCKET", "Prefix": "pooled"}}
+
+
+@pytest.mark.parametrize("fields", [
+    {"ToleratedFailureCount": 30, "ResultWriter": WRITER},   # 25 failures tolerated, results to S3
+    {"ToleratedFailureCount": 3, "ResultWriter": WRITER},    # the 4th failure stops the run (caught)
+    {"ToleratedFailurePercentage": 5, "MaxConcurrency": 3,   # the results are the output (ItemSelector)
+     "ItemSelector": {"i.$": "$$.Map.Item.Index", "amount.$": "$$.Map.Item.Value.amount", "id.$": "$.tag"},
+     "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "MaxItems": 300},
+                    "Parameters": {"Bucket": "BUCKET", "Key": "rows.csv"}}},
+])
+def test_children_in_worker_processes_give_the_same_results_and_histories(bucket, fields):
+    fields = json.loads(json.dumps(fields).replace("BUCKET", bucket))
+    definition = _pooled_definition(bucket, **fields)
+    alone, processes = _everything(sfnlab.client(start_time=1_750_000_000), definition, bucket)
+    assert processes == 0
+    pooled, processes = _everything(sfnlab.client(start_time=1_750_000_000, distributed_map_processes=2),
+                                    definition, bucket)
+    assert processes == 2
+    assert pooled["described"]["status"] == "SUCCEEDED"
+    for key in alone:
+        assert pooled[key] == alone[key], key
+    assert alone["child_histories"] and alone["records"]
+
+
+def test_children_that_wait_stay_in_this_process(bucket):
+    definition = distributed({"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+                              "Parameters": {"Bucket": bucket, "Key": "items.json"}},
+                             {"W": {"Type": "Wait", "Seconds": 5, "Next": "P"}, "P": {"Type": "Pass", "End": True}})
+    from sfnlab.distributed import map_runs
+
+    sfn = sfnlab.client(distributed_map_processes=2)
+    d = run(sfn, definition)
+    assert json.loads(d["output"]) == [{"n": i} for i in range(5)]
+    assert [r.processes for r in map_runs(sfn.sfnlab.runtime).values()] == [0]
