@@ -5,6 +5,7 @@ Usage::
     python bench/dmap.py                                   # writer and nowriter, 10k, 100k, 1M rows
     python bench/dmap.py --rows 10000,100000 --variant writer --batch 100
     python bench/dmap.py --json out.json
+    python bench/dmap.py --batch 1 --processes 2          # one child per row, children in 2 worker processes
 
 Every measurement runs in a fresh Python process (this file with ``--child``), one at a time, so
 that its peak RSS (``ru_maxrss``) belongs to that size alone. The child:
@@ -22,7 +23,10 @@ that its peak RSS (``ru_maxrss``) belongs to that size alone. The child:
    failed with ``States.DataLimitExceeded`` as AWS does).
 
 The figures are printed as a Markdown table, with the time and memory ratio of each size to the
-previous one (the target: 10x the rows costs at most 12x the time and memory).
+previous one (the target: 10x the rows costs at most 12x the time and memory). Peak RSS is the
+whole process: sfnlab, and the local S3 server (moto, in a thread of the same process) that holds
+the CSV and receives the result files. ``ru_maxrss`` of a process does not include its worker
+processes (``--processes``); their peak is reported apart (``RUSAGE_CHILDREN``: the largest one).
 """
 from __future__ import annotations
 
@@ -135,26 +139,28 @@ def check(sfn: Any, bucket: str, rows: int, batch: int, writer: bool, described:
     return wrong
 
 
-def child(rows: int, batch: int, writer: bool) -> dict:
+def child(rows: int, batch: int, writer: bool, processes: int) -> dict:
     import sfnlab
 
     baseline = peak_rss_kib()
-    sfn = sfnlab.client()
+    sfn = sfnlab.client(distributed_map_processes=processes)
     bucket = "dmap-bench"
     sfn.sfnlab.aws_client("s3").create_bucket(Bucket=bucket)
     run_one(sfn, bucket, 10, batch, writer)  # warm-up: imports, the local S3 server
     warm = peak_rss_kib()
     seconds, described, ex = run_one(sfn, bucket, rows, batch, writer)
     peak = peak_rss_kib()
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     wrong = check(sfn, bucket, rows, batch, writer, described, ex)
-    return {"rows": rows, "batch": batch, "variant": "writer" if writer else "nowriter", "seconds": seconds,
+    return {"rows": rows, "batch": batch, "processes": processes, "variant": "writer" if writer else "nowriter",
+            "seconds": seconds,
             "status": described["status"], "error": described.get("error"), "baseline_kib": baseline,
-            "warm_kib": warm, "peak_kib": peak, "wrong": wrong}
+            "warm_kib": warm, "peak_kib": peak, "workers_peak_kib": workers, "wrong": wrong}
 
 
-def measure(rows: int, batch: int, writer: bool, limit: float) -> dict:
+def measure(rows: int, batch: int, writer: bool, limit: float, processes: int) -> dict:
     cmd = [sys.executable, os.path.abspath(__file__), "--child", str(rows), "--batch", str(batch),
-           "--variant", "writer" if writer else "nowriter"]
+           "--variant", "writer" if writer else "nowriter", "--processes", str(processes)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
     except subprocess.TimeoutExpired:
@@ -168,19 +174,21 @@ def measure(rows: int, batch: int, writer: bool, limit: float) -> dict:
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| variant | rows | batches | status | wall time | peak RSS | time ×prev | RSS ×prev | check |",
-             "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |"]
+    lines = ["| variant | rows | children | processes | status | wall time | peak RSS | time ×prev | RSS ×prev | check |",
+             "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |"]
     previous: dict[str, dict] = {}
     for r in results:
         if "crashed" in r:
-            lines.append(f"| {r['variant']} | {r['rows']:,} | | CRASHED | | | | | {r['crashed']} |")
+            lines.append(f"| {r['variant']} | {r['rows']:,} | | | CRASHED | | | | | {r['crashed']} |")
             continue
         before = previous.get(r["variant"])
         time_ratio = f"{r['seconds'] / before['seconds']:.1f}" if before else ""
         rss_ratio = f"{r['peak_kib'] / before['peak_kib']:.2f}" if before else ""
         status = r["status"] + (f" ({r['error']})" if r.get("error") else "")
-        lines.append(f"| {r['variant']} | {r['rows']:,} | {-(-r['rows'] // r['batch']):,} | {status} | "
-                     f"{r['seconds']:.2f} s | {r['peak_kib'] / 1024:.0f} MiB | {time_ratio} | {rss_ratio} | "
+        workers = f" (+ {r['workers_peak_kib'] / 1024:.0f} MiB each)" if r.get("processes") else ""
+        lines.append(f"| {r['variant']} | {r['rows']:,} | {-(-r['rows'] // r['batch']):,} | {r.get('processes', 0)} | "
+                     f"{status} | {r['seconds']:.2f} s | {r['peak_kib'] / 1024:.0f} MiB{workers} | {time_ratio} | "
+                     f"{rss_ratio} | "
                      f"{'ok' if not r['wrong'] else 'WRONG: ' + '; '.join(r['wrong'])} |")
         previous[r["variant"]] = r
     return "\n".join(lines)
@@ -191,12 +199,14 @@ def main() -> None:
     parser.add_argument("--rows", default="10000,100000,1000000", help="comma-separated row counts")
     parser.add_argument("--batch", type=int, default=100, help="ItemBatcher MaxItemsPerBatch")
     parser.add_argument("--variant", choices=("writer", "nowriter", "both"), default="both")
+    parser.add_argument("--processes", type=int, default=0,
+                        help="sfnlab.client(distributed_map_processes=N): children in N worker processes")
     parser.add_argument("--limit", type=float, default=600.0, help="seconds allowed per measurement process")
     parser.add_argument("--json", help="also write the measurements here")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        result = child(args.child, args.batch, args.variant == "writer")
+        result = child(args.child, args.batch, args.variant == "writer", args.processes)
         print(json.dumps(result), flush=True)
         os._exit(0)  # the local S3 server thread must not keep the process alive
     variants = ("writer", "nowriter") if args.variant == "both" else (args.variant,)
@@ -204,7 +214,7 @@ def main() -> None:
     for variant in variants:
         for rows in (int(r) for r in args.rows.split(",")):
             print(f"{variant} {rows:,} rows ...", file=sys.stderr, flush=True)
-            result = measure(rows, args.batch, variant == "writer", args.limit)
+            result = measure(rows, args.batch, variant == "writer", args.limit, args.processes)
             print(f"  {json.dumps(result)}", file=sys.stderr, flush=True)
             results.append(result)
     print(table(results))

@@ -472,7 +472,8 @@ class _ResultFiles:
         self.succeeded = _Succeeded(self.spools["SUCCEEDED"], size)
         self.count = 0
 
-    def add(self, execution, index: int, result: Any, failed: bool) -> None:
+    def add(self, execution, index: int, result: Any, failed: bool, output_text: str | None = None) -> None:
+        """Add the record of a child; ``output_text``: the JSON text of a successful ``result``, if at hand."""
         now = execution.runtime.clock.now
         record: dict[str, Any] = {
             "ExecutionArn": f"{self.run.arn.replace(':mapRun:', ':execution:')}:{index}",
@@ -485,7 +486,8 @@ class _ResultFiles:
             record.update(Status="FAILED", Error=result.get("Error"), Cause=result.get("Cause"),
                           RedriveStatusReason="Execution is FAILED and cannot be redriven")
         else:
-            record.update(Status="SUCCEEDED", Output=to_json(result), OutputDetails={"Included": True},
+            record.update(Status="SUCCEEDED", Output=to_json(result) if output_text is None else output_text,
+                          OutputDetails={"Included": True},
                           RedriveStatusReason="Execution is SUCCEEDED and cannot be redriven")
         self.add_text(index, to_json(record), failed)
 
@@ -582,9 +584,9 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
         count, percentage = tolerance
         return failed_count[0] > count and 100.0 * failed_count[0] / n > percentage
 
-    def keep(index: int, result: Any, failed: bool) -> None:
+    def keep(index: int, result: Any, failed: bool, output_text: str | None = None) -> None:
         if files is not None:
-            files.add(execution, index, result, failed)
+            files.add(execution, index, result, failed, output_text)
         else:
             results[index] = result
             if not failed:
@@ -653,12 +655,13 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
             while prepared[0] < n and len(chunk) < chunk_size:
                 index = prepared[0]
                 try:
-                    iteration_input, text = item(index)
+                    iteration_input, text = (None, items.text(index)) if plain else item(index)
                     info = _child_info(execution, state, run)
                 except Exception as exc:  # noqa: BLE001 - raised below, after the children before it
                     stopped.append(exc)
                     break
                 prepared[0] += 1
+                # A plain item travels as its JSON text: cheaper to send than the value.
                 chunk.append((index, info, iteration_input, text, index < MapRun.KEEP_CHILDREN))
             window.append((first, before, chunk, pool.submit(chunk)))
 
@@ -678,6 +681,8 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
                     next_index[0] = index + 1
                     status, output_text, exc, detail = outcome
                     if detail is not None:
+                        if iteration_input is None and text is not None:
+                            iteration_input = json.loads(text)
                         child = child_execution(execution, state, run, index, iteration_input, text, info)
                         _restore_child(child, execution, status, output_text, exc, detail)
                         child_finished(run, child)
@@ -692,6 +697,8 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
                             replay(first, before, index)
                             return
                         keep(index, failed_result(exc), True)
+                    elif files is not None:  # the record holds the output's text as it is
+                        keep(index, None, False, output_text)
                     else:
                         keep(index, json.loads(output_text), False)
             if stopped:
@@ -793,6 +800,8 @@ def _run_chunk(chunk: list) -> list:
     runtime = job["runtime"]
     outcomes = []
     for _index, info, value, text, full in chunk:
+        if text is not None:
+            value = json.loads(text)
         runtime.clock.now = job["start"]  # every child starts when the Map's children start
         child = Execution(job["machine"], runtime, info, value, to_json(value) if text is None else text)
         child.map_run_arn = job["run_arn"]
