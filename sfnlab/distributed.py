@@ -26,7 +26,12 @@ Memory stays bounded whatever the item count (1,000,000 CSV rows: see ``bench/dm
   Without one, the results are the Map's output, held in memory as on AWS, where they must fit
   in 256 KiB (the state fails with ``States.DataLimitExceeded`` otherwise).
 * A Map Run keeps its first :attr:`MapRun.KEEP_CHILDREN` child executions in full (their
-  histories, for ``ListExecutions(mapRunArn=...)``); its counts cover every child.
+  histories, for ``ListExecutions(mapRunArn=...)``, and their state visits, for the drawings);
+  its counts cover every child.
+
+``sfnlab.client(distributed_map_processes=N)`` runs the children in N forked worker processes
+when :func:`poolable` says the outcome is the same as in one process (results, histories, the
+random source after the Map); otherwise, and by default, they run in this process.
 """
 from __future__ import annotations
 
