@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import random
+import time
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable, Generator, NamedTuple
@@ -51,6 +52,7 @@ __all__ = ["Runtime", "ExecutionInfo", "Execution", "start", "PAYLOAD_LIMIT", "T
 PAYLOAD_LIMIT = 256 * 1024  # bytes of UTF-8 JSON: state input/output, task results, execution I/O
 EXPRESS_MAX_SECONDS = 5 * 60
 EXPRESS_EVENT_BUDGET = 250_000  # history events an Express execution may make before it counts as runaway
+EXPRESS_REAL_SECONDS = EXPRESS_MAX_SECONDS  # real seconds of work: a loop of heavy states is a runaway too
 REDRIVE_LAUNCH = 1_700_006_400.0  # 2023-11-15: executions started before RedriveExecution existed
 STANDARD_MAX_SECONDS = 365 * 24 * 3600
 WAIT_LIMIT = 99_999_999  # seconds; a longer Wait fails with "Wait state delay is too long."
@@ -175,6 +177,7 @@ class Execution:
         self.redrive_count = 0
         self.redrive_time: float | None = None
         self._redriven: dict | None = None
+        self._real_deadline = time.monotonic() + EXPRESS_REAL_SECONDS  # only Express executions look at it
         self.on_finish: list[Callable[["Execution"], None]] = []  # called once the execution ends
         # The last value _encode turned into text, and that text.
         self._encoded_value: Any = _NOTHING
@@ -409,11 +412,15 @@ class Execution:
                 name, value = self._run_instant(state, value, frame)
             if name is None:
                 return value
-            if self.history.limit is None and len(self.history) > EXPRESS_EVENT_BUDGET:
+            if self.history.limit is None and self._runaway():
                 # A loop of states that take no virtual time would never reach the 5-minute limit
                 # of an Express execution. On AWS every transition takes real time and the loop
                 # ends at that limit, TIMED_OUT: let the clock run until the watchdog says so.
                 yield Sleep(EXPRESS_MAX_SECONDS)
+
+    def _runaway(self) -> bool:
+        """An Express execution past its event budget, or past 5 minutes of this machine's real time."""
+        return len(self.history) > EXPRESS_EVENT_BUDGET or time.monotonic() > self._real_deadline
 
     def _context(self, state: d.State, entered: float, frame: Frame, retry_count: int | None = None,
                  token: str | None = None) -> dict:

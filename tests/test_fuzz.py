@@ -38,6 +38,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sfnlab
+import sfnlab.engine
 import sfnlab.jsonata
 from sfnlab import DefinitionError, StateMachine
 from sfnlab.errors import InvalidExecutionInput
@@ -66,11 +67,13 @@ class Hang(BaseException):
 
 @pytest.fixture(autouse=True, scope="module")
 def _bounded_evaluation():
-    """JSONata's clock bound shortened, so an endless expression costs half a second, not ten."""
-    saved = sfnlab.jsonata.EVALUATION_SECONDS
+    """The clocks shortened: an endless expression costs half a second, not ten, and a runaway
+    Express loop five seconds, not five minutes."""
+    saved = sfnlab.jsonata.EVALUATION_SECONDS, sfnlab.engine.EXPRESS_REAL_SECONDS
     sfnlab.jsonata.EVALUATION_SECONDS = 0.5
+    sfnlab.engine.EXPRESS_REAL_SECONDS = 5.0  # an Express loop of heavy states: TIMED_OUT, not a hang
     yield
-    sfnlab.jsonata.EVALUATION_SECONDS = saved
+    sfnlab.jsonata.EVALUATION_SECONDS, sfnlab.engine.EXPRESS_REAL_SECONDS = saved
     if LONG:
         for test, counter in sorted(OUTCOMES.items()):
             print(f"\n{test}: {sum(counter.values())} cases")

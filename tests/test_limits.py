@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sfnlab
+import sfnlab.engine
 import sfnlab.jsonata
 from sfnlab import DefinitionError, StateMachine
 from sfnlab.choice import Wildcard, string_matches
@@ -87,6 +88,18 @@ def test_an_express_loop_stops_at_its_own_shorter_timeout():
     execution = StateMachine({**LOOP, "TimeoutSeconds": 30}, type="EXPRESS").run({})
     assert (execution.status, execution.error) == ("TIMED_OUT", "States.Timeout")
     assert execution.stop_time - execution.start_time == 30
+
+
+def test_an_express_loop_of_heavy_states_times_out_after_five_minutes_of_real_work(monkeypatch):
+    # Few events, but each costs real time: the budget in events alone would let it run for hours.
+    monkeypatch.setattr(sfnlab.engine, "EXPRESS_REAL_SECONDS", 0.3)
+    heavy = {"QueryLanguage": "JSONata", "StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Output": {"n": "{% $sum([1..200000]) %}"}, "Next": "B"},
+        "B": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input.n < 0 %}", "Next": "E"}], "Default": "A"},
+        "E": {"Type": "Succeed"}}}
+    execution = StateMachine(heavy, type="EXPRESS").run({})
+    assert (execution.status, execution.error) == ("TIMED_OUT", "States.Timeout")
+    assert execution.stop_time - execution.start_time == EXPRESS_MAX_SECONDS
 
 
 def test_an_express_loop_that_ends_is_not_cut_short():
