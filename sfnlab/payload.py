@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+from functools import lru_cache
 from typing import Any, Callable
 
 from .errors import StatesError
@@ -82,8 +83,13 @@ def _compile_field(key: str, value: Any) -> tuple[str, Evaluator]:
     return name, compile_expression(key, value)
 
 
+@lru_cache(maxsize=4096)
 def compile_expression(key: str, text: str) -> Evaluator:
-    """Compile the string value of a ``.$`` field: an intrinsic call or a Path."""
+    """Compile the string value of a ``.$`` field: an intrinsic call or a Path.
+
+    Cached: the evaluator depends only on the key and the text, and a long definition often
+    repeats the same field in many states, which then share one small function.
+    """
     if is_intrinsic(text):
         return compile_intrinsic(text).evaluator()
     path = compile_path(text)
