@@ -50,7 +50,7 @@ from .errors import StatesError
 from .history import to_json
 from .paths import Scope
 
-__all__ = ["read_items", "batch_items", "write_results", "run_children", "map_runs", "MapRun", "Spool",
+__all__ = ["read_items", "batch_items", "write_results", "run_children", "map_runs", "MapRun", "Spool", "poolable",
            "DEFAULT_CONCURRENCY"]
 
 DEFAULT_CONCURRENCY = 10_000  # child executions at once when MaxConcurrency is 0 or absent (AWS guide)
@@ -682,7 +682,7 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
                 while len(window) < 2 * processes and prepared[0] < n and not stopped:
                     submit()
                 first, before, chunk, pending = window.popleft()
-                for (index, info, iteration_input, text, _), outcome in zip(chunk, pending.get()):
+                for (index, info, iteration_input, text, _), outcome in zip(chunk, pool.outcomes(pending)):
                     next_index[0] = index + 1
                     status, output_text, exc, detail = outcome
                     if detail is not None:
@@ -709,7 +709,7 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
             if stopped:
                 raise stopped[0]
         finally:
-            pool.close()
+            pool.close(pending for _, _, _, pending in window)
         return
         yield  # pragma: no cover - a line of control, like ``worker``
 
@@ -757,6 +757,7 @@ _POOLED_TYPES = frozenset({"Pass", "Choice", "Succeed", "Fail"})
 # What draws from the account's random source inside such states.
 _RANDOM_MARKS = ("States.UUID", "$random", "$uuid")
 POOL_CHUNK = 500  # children handed to a worker process at a time, at most
+POOL_WAIT = 600.0  # seconds a chunk may take before the run gives up on the worker processes
 
 
 def poolable(state) -> bool:
@@ -852,8 +853,30 @@ class _Pool:
     def submit(self, chunk: list):
         return self._pool.apply_async(_run_chunk, (chunk,))
 
-    def close(self) -> None:
-        self._pool.terminate()
+    def outcomes(self, pending) -> list:
+        import multiprocessing
+
+        try:
+            return pending.get(POOL_WAIT)
+        except multiprocessing.TimeoutError:
+            raise RuntimeError(f"a worker process ran {POOL_CHUNK} child executions for more than {POOL_WAIT} s: "
+                               "run without distributed_map_processes") from None
+
+    def close(self, pending: Iterable = ()) -> None:
+        """Wait for the chunks still running, then let the workers end.
+
+        ``Pool.terminate`` while workers are passing results can leave a queue's lock held by a
+        killed worker, and the next put waits forever; the chunks in flight are few (two per
+        process), and their children change nothing here.
+        """
+        stuck = False
+        for outcome in pending:
+            outcome.wait(POOL_WAIT)
+            stuck = stuck or not outcome.ready()
+        if stuck:  # pragma: no cover - a worker that never answers: nothing is left to pass
+            self._pool.terminate()
+        else:
+            self._pool.close()
         self._pool.join()
 
 
