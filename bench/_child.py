@@ -15,6 +15,7 @@ the execution needs (what it allocates and keeps, beyond the process it runs in)
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -104,6 +105,7 @@ class ClientEngine:
 
         if self.trace:
             tracemalloc.start()
+        gc.collect()  # every run starts with the garbage of the ones before it collected (untimed)
         t0 = time.perf_counter()
         execution_arn = sfn.start_execution(stateMachineArn=arn, input=payload)["executionArn"]
         desc = sfn.describe_execution(executionArn=execution_arn)
@@ -142,6 +144,7 @@ class ClientEngine:
         counted in the engine's history, since AWS keeps no readable history of Express executions)."""
         if self.trace:
             tracemalloc.start()
+        gc.collect()  # every run starts with the garbage of the ones before it collected (untimed)
         t0 = time.perf_counter()
         out = sfn.start_sync_execution(stateMachineArn=arn, input=payload)
         wall = time.perf_counter() - t0
@@ -184,6 +187,7 @@ class MachineEngine:
         sm = self._sfnlab.StateMachine(wl.definition, functions={"AlwaysFails": always_fails}, type=wl.machine_type)
         if self.trace:
             tracemalloc.start()
+        gc.collect()  # every run starts with the garbage of the ones before it collected (untimed)
         t0 = time.perf_counter()
         ex = sm.run(wl.input)
         wall = time.perf_counter() - t0
@@ -220,6 +224,7 @@ class FloorEngine:
         value = json.loads(json.dumps(wl.input))  # a fresh input, parsed from text as the engines get it
         if self.trace:
             tracemalloc.start()
+        gc.collect()  # every run starts with the garbage of the ones before it collected (untimed)
         t0 = time.perf_counter()
         output, events = run(value)
         wall = time.perf_counter() - t0
@@ -251,12 +256,14 @@ def measure_load(repeat: int) -> dict:
     cold = time.perf_counter() - t0
     warm = []
     for _ in range(max(repeat, 1)):
+        gc.collect()  # every run starts with the garbage of the ones before it collected (untimed)
         t0 = time.perf_counter()
         sfnlab.load(text)
         warm.append(time.perf_counter() - t0)
     sfn = sfnlab.client()
     creates = []
     for i in range(max(repeat, 1)):
+        gc.collect()  # every run starts with the garbage of the ones before it collected (untimed)
         t0 = time.perf_counter()
         sfn.create_state_machine(name=f"load-{i}", roleArn=ROLE_ARN, definition=text)
         creates.append(time.perf_counter() - t0)

@@ -406,10 +406,11 @@ class Execution:
         states = graph.states
         while True:
             state = states[name]
-            if _KINDS[state.type].waits:
+            kind = _KINDS[state.type]
+            if kind.waits:
                 name, value = yield from self._run_state(state, value, frame)
             else:  # a plain call: no generator to make and resume for a state that cannot wait
-                name, value = self._run_instant(state, value, frame)
+                name, value = self._run_instant(kind, state, value, frame)
             if name is None:
                 return value
             if self.history.limit is None and self._runaway():
@@ -459,8 +460,7 @@ class Execution:
             raise self._state_failed(state, record, StatesError("States.Runtime", _TOO_DEEP)) from None
         return self._exit(kind, state, record, frame, next_name, output, text)
 
-    def _run_instant(self, state: d.State, raw: Any, frame: Frame) -> tuple:
-        kind = _KINDS[state.type]
+    def _run_instant(self, kind: "_Kind", state: d.State, raw: Any, frame: Frame) -> tuple:
         record = self._enter(kind, state, raw, frame)
         try:
             next_name, output = kind.run(self, state, raw, frame, record["entered_event"])

@@ -7,6 +7,7 @@ seconds (the client turns it into a datetime): ``{"timestamp", "type", "id", "pr
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 from .errors import StatesError
@@ -23,13 +24,27 @@ except ImportError:  # pragma: no cover - interpreters without json's C accelera
     _c_make_encoder = None
 
 
+def _new_encoder() -> Any:
+    # JSONEncoder.encode's C encoder, with its own dict of the containers being encoded (the
+    # circular-reference check), made once per thread instead of once per call.
+    return _c_make_encoder({}, _ENCODER.default, _encode_string, None, ":", ",", False, False, True)
+
+
+_local = threading.local()
+
+
 def to_json(value: Any) -> str:
     """JSON text as AWS writes it: compact, UTF-8 kept as is."""
     if _c_make_encoder is None or value.__class__ is str:
         return _ENCODE(value)
-    # What JSONEncoder.encode does, without rebuilding its Python-level closures on every call
-    # (one per state input and output). A fresh markers dict keeps the circular-reference check.
-    return "".join(_c_make_encoder({}, _ENCODER.default, _encode_string, None, ":", ",", False, False, True)(value, 0))
+    encode = getattr(_local, "encode", None)
+    if encode is None:
+        encode = _local.encode = _new_encoder()
+    try:
+        return "".join(encode(value, 0))
+    except BaseException:
+        _local.encode = None  # an encoding that failed may leave entries in the circular-reference dict
+        raise
 
 
 def _lower_first(text: str) -> str:
