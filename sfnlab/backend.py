@@ -310,6 +310,19 @@ class _Execution:
         return self.machine.type
 
 
+@dataclass(frozen=True)
+class _ChildMachine:
+    arn: str
+    type: str
+
+
+@dataclass
+class _MapRunChild(_Execution):
+    """A child execution of a Distributed Map run, found through its run (it has no machine record)."""
+
+    map_run_arn: str = ""
+
+
 def _type_not_supported() -> ApiError:
     return ApiError("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
 
@@ -517,10 +530,23 @@ class Backend:
 
     def _execution(self, arn: str) -> _Execution:
         _parse_arn(arn, ("execution",))  # Express ARNs are refused here, as AWS refuses them
-        found = self._executions.get(arn)
+        found = self._executions.get(arn) or self._map_run_child(arn)
         if found is None:
             raise ApiError("ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'")
         return found
+
+    def _map_run_child(self, arn: str) -> _MapRunChild | None:
+        """A Distributed Map child, as DescribeExecution and GetExecutionHistory find them on AWS.
+
+        Only the children a run keeps in full (:attr:`distributed.MapRun.KEEP_CHILDREN`) can be found."""
+        for run in distributed.map_runs(self.runtime).values():
+            for child in run.executions:
+                if child.info.arn == arn:
+                    machine = _ChildMachine(arn=child.info.state_machine_arn, type=STANDARD)
+                    return _MapRunChild(arn=arn, name=child.info.name, machine=machine, revision=None,
+                                        input_text=child.input_text, trace_header=None, seq=0, run=child,
+                                        map_run_arn=run.arn)
+        return None
 
     def _tagged(self, arn: str) -> _StateMachine:
         parsed = _parse_arn(arn, ("stateMachine", "activity"))
@@ -813,6 +839,8 @@ class Backend:
     def describe_execution(self, params: dict) -> dict:
         record = self._execution(params["executionArn"])
         out = self._execution_fields(record)
+        if isinstance(record, _MapRunChild):
+            out["mapRunArn"] = record.map_run_arn
         status, reason = self._redrive_status(record)
         out["redriveStatus"] = status
         if reason is not None:

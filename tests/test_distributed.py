@@ -376,3 +376,25 @@ def test_children_that_wait_stay_in_this_process(bucket):
     d = run(sfn, definition)
     assert json.loads(d["output"]) == [{"n": i} for i in range(5)]
     assert [r.processes for r in map_runs(sfn.sfnlab.runtime).values()] == [0]
+
+
+def test_a_child_execution_is_described_with_its_map_run_and_history(sfn):
+    definition = {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "Double", "States": {"Double": {
+                              "Type": "Pass", "Parameters": {"n.$": "States.MathAdd($, $)"}, "End": True}}}}}}
+    arn = sfn.create_state_machine(name=f"dm-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition),
+                                   roleArn=ROLE)["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, input="[1, 2, 3]")["executionArn"]
+    map_run = sfn.list_map_runs(executionArn=execution)["mapRuns"][0]["mapRunArn"]
+    children = sfn.list_executions(mapRunArn=map_run)["executions"]
+    described = [sfn.describe_execution(executionArn=c["executionArn"]) for c in children]
+    assert sorted(json.loads(d["output"])["n"] for d in described) == [2, 4, 6]
+    assert {d["mapRunArn"] for d in described} == {map_run}
+    assert {d["stateMachineArn"] for d in described} == {arn + "/M"}
+    history = sfn.get_execution_history(executionArn=children[0]["executionArn"])["events"]
+    assert [e["type"] for e in history] == ["ExecutionStarted", "PassStateEntered", "PassStateExited",
+                                            "ExecutionSucceeded"]
+    with pytest.raises(sfn.exceptions.ExecutionDoesNotExist):
+        sfn.describe_execution(executionArn=children[0]["executionArn"][:-4] + "0000")
