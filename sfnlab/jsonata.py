@@ -20,6 +20,7 @@ import hashlib
 import json
 import random
 import re
+import sys
 import time
 import uuid
 from datetime import datetime, timezone
@@ -30,6 +31,10 @@ from jsonata.jexception import JException
 from jsonata.regex_engine import default_regex_engine
 from jsonata.utils import Utils
 
+try:
+    import resource as _resource  # Unix
+except ImportError:  # pragma: no cover - Windows: no memory guard
+    _resource = None
 try:
     import regex as _regex  # a backtracking engine that takes a timeout (installed with moto[server])
 except ImportError:  # pragma: no cover - then regex literals run on `re`, unbounded
@@ -54,6 +59,10 @@ EVALUATION_SECONDS = 10.0
 # fails; a string of 2**22 characters passes, 2**23 fails). sfnlab weighs each value an
 # evaluation step returns, 8 bytes an array item and 1 a character, which fits both.
 EVALUATION_BYTES = 873_782 * 8
+# Results are weighed as they return; a library function that builds a huge value inside one
+# call (grouping a range by a range) is stopped by the process's own growth instead: a laptop
+# guard far above AWS's bound, read from the peak resident size (it only moves when memory does).
+EVALUATION_GROWTH = 1 << 29  # 512 MiB
 _STACK_OVERFLOW = ("Stack overflow error: Check for non-terminating recursive function. "
                    "Consider rewriting as tail-recursive.")
 _TIMEOUT = "Expression evaluation timeout: Check for infinite loop"
@@ -99,6 +108,14 @@ def _regex_engine(pattern: str, flags: Any) -> Any:
     return _BoundedPattern(_regex.compile(pattern, options))
 
 
+def _peak_resident_bytes() -> int:
+    """The process's peak resident size in bytes (0 where the platform does not say)."""
+    if _resource is None:
+        return 0
+    peak = _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # macOS counts bytes, Linux KiB
+
+
 class _Exceeded(Exception):
     """An evaluation went past a bound; ``args[0]`` is the text AWS gives."""
 
@@ -106,17 +123,21 @@ class _Exceeded(Exception):
 class _Timebox:
     """Entry and exit callbacks of one evaluation (jsonata-python calls them around every node)."""
 
-    __slots__ = ("depth", "steps", "deadline")
+    __slots__ = ("depth", "steps", "deadline", "peak")
 
     def __init__(self) -> None:
         self.depth = 0
         self.steps = 0
         self.deadline = time.monotonic() + EVALUATION_SECONDS
+        self.peak = _peak_resident_bytes()
 
     def enter(self, expr: Any, input: Any, env: Any) -> None:  # noqa: A002 - the library's name
         self.steps += 1
-        if not self.steps & 1023 and time.monotonic() > self.deadline:  # the clock, now and then
-            raise _Exceeded(_TIMEOUT)
+        if not self.steps & 127:  # the clock and the memory, now and then
+            if time.monotonic() > self.deadline:
+                raise _Exceeded(_TIMEOUT)
+            if _peak_resident_bytes() - self.peak > EVALUATION_GROWTH:
+                raise _Exceeded(_MEMORY)
         if env.is_parallel_call:  # siblings of one call share a level, as jsonata-js counts them
             return
         self.depth += 1

@@ -226,6 +226,14 @@ def test_jsonata_memory_is_bounded_where_aws_bounds_it(expression, output):
         assert execution.output == {"x": output}
 
 
+def test_a_value_built_inside_one_library_call_is_stopped_by_the_memory_guard(monkeypatch):
+    # A path over a range of ranges grows inside one call, out of sight of the result check.
+    monkeypatch.setattr(sfnlab.jsonata, "EVALUATION_GROWTH", 64 << 20)
+    execution = StateMachine(jsonata_output("$count([1..100000].[1..100000])")).run({})
+    assert (execution.status, execution.error) == ("FAILED", "States.QueryEvaluationError")
+    assert MEMORY in execution.cause
+
+
 def test_jsonata_range_of_a_billion_is_refused_without_making_it():
     execution = StateMachine(jsonata_output("$range(0, 1000000000, 1)")).run({})
     assert (execution.status, execution.error) == ("FAILED", "States.QueryEvaluationError")
