@@ -21,6 +21,27 @@ The CI run is small. A long run prints its figures::
     SFNLAB_FUZZ_EXAMPLES=20000 .venv/bin/python -m pytest tests/test_fuzz.py -q -s
 
 (each test then tries that many examples and prints its outcomes by kind).
+
+Long run, 2026-11-26, SFNLAB_FUZZ_EXAMPLES=5000 (12 min 22 s, peak resident size 0.9 GB):
+25,000 cases, 0 escapes, 0 hangs.
+
+* definitions through StateMachine (5,000): 3,024 refused (2,587 SCHEMA_VALIDATION_FAILED,
+  395 MISSING_TRANSITION_TARGET, 35 INVALID_JSONATA_EXPRESSION, 7 UNSUPPORTED_JSONATA_EXPRESSION);
+  524 succeeded; failed: 748 States.Runtime, 418 States.QueryEvaluationError, 148 the
+  definition's own error, 68 without an error name, 14 States.ResultPathMatchFailure,
+  5 States.DataLimitExceeded, 3 States.NoChoiceMatched; 30 timed out; 18 waiting for a callback.
+* hostile inputs (5,000): 2,290 refused definitions; 673 succeeded; failed: 1,003 States.Runtime,
+  654 States.QueryEvaluationError, 230 own error, 64 unnamed, 22 ResultPathMatchFailure,
+  6 DataLimitExceeded; 35 timed out; 23 waiting for a callback.
+* the client (5,000): 3,142 InvalidDefinition, 533 input refused (InvalidExecutionInput or the
+  256 KiB ValidationException); Standard 273 succeeded, 709 failed, 7 timed out, 12 running
+  (callbacks); Express 66 succeeded, 237 failed, 21 timed out.
+* definition text (5,000): 4,954 INVALID_JSON_DESCRIPTION, 46 SCHEMA_VALIDATION_FAILED.
+* deep definitions (5,000): 2,864 refused as nested too deep, 2,136 succeeded.
+
+Earlier long runs found what is now fixed: an Express loop of heavy states that ran for hours
+(now TIMED_OUT after five minutes of real work), and a JSONata path over a range of ranges that
+filled 6 GB inside one library call (now stopped by the memory guard).
 """
 from __future__ import annotations
 
