@@ -36,7 +36,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: no memory guard
     _resource = None
 try:
-    import regex as _regex  # a backtracking engine that takes a timeout (installed with moto[server])
+    import regex as _regex  # a backtracking engine that takes a timeout (a declared dependency)
 except ImportError:  # pragma: no cover - then regex literals run on `re`, unbounded
     _regex = None
 
