@@ -467,6 +467,27 @@ class _Succeeded:
         return json.loads(json.loads(self.record_text(index))["Output"])
 
 
+class _SucceededInResults:
+    """The results of the children that succeeded, for a redrive, when the results are the Map's
+    output: a byte per child over the results list (a dict would cost ~100 bytes per child)."""
+
+    def __init__(self, results: list) -> None:
+        self.results = results
+        self._ok = bytearray(len(results))
+
+    def __setitem__(self, index: int, result: Any) -> None:
+        self.results[index] = result
+        self._ok[index] = 1
+
+    def __contains__(self, index: int) -> bool:
+        return 0 <= index < len(self._ok) and self._ok[index] == 1
+
+    def __getitem__(self, index: int) -> Any:
+        if index not in self:
+            raise KeyError(index)
+        return self.results[index]
+
+
 class _ResultFiles:
     """The records of a ResultWriter's result files, spooled as the children end."""
 
@@ -574,7 +595,7 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
     results: list[Any] | None = None if files is not None else [None] * n
     previous = execution._previous_results(state, frame)
     # What a redrive needs: the results of the children that succeeded.
-    succeeded: Any = files.succeeded if files is not None else {}
+    succeeded: Any = files.succeeded if files is not None else _SucceededInResults(results)
     frame.record["children"] = succeeded
     processor = state.processor
     plain = state.item_selector is None and isinstance(items, Spool)

@@ -316,8 +316,9 @@ def _comparable(record: dict) -> dict:
 
     out = {k: v for k, v in record.items() if not isinstance(v, MapRun)}
     children = out.get("children")
-    if children is not None and not isinstance(children, dict):  # a ResultWriter's records, spooled
-        out["children"] = {i: children.record_text(i) for i in range(2500) if i in children}
+    if children is not None and not isinstance(children, dict):  # kept compactly (see distributed.py)
+        read = getattr(children, "record_text", children.__getitem__)  # a ResultWriter's: spooled records
+        out["children"] = {i: read(i) for i in range(2500) if i in children}
     return out
 
 
