@@ -180,7 +180,10 @@ def to_digraph(diagram: Diagram, overlay: Overlay | None = None, *, title: str |
                              edge_attr=attributes("edge"))
     caption = diagram.title if title is None else title
     if caption:
-        graph.attr(label=f"<<b>{html.escape(caption)}</b>>")
+        # A plain, centred label: dot measures text with Helvetica's regular-weight metrics, and a
+        # browser's sans font is often wider; a bold, left-anchored caption wider than the drawing
+        # ran past the SVG's right edge and was cut off. Centred, any excess shares the padding.
+        graph.attr(label=caption)
     nodes = {node.id: node for node in diagram.nodes}
     for node_id in diagram.top:
         _add_node(graph, nodes[node_id], overlay)

@@ -20,7 +20,7 @@ LABEL_WIDTH: Final = 34  # characters per line in edge and note labels before wr
 STYLE: Final[Mapping[str, Mapping[str, Mapping[str, str]]]] = {
     "graph": {
         "default": {"rankdir": "TB", "fontname": FONT, "fontsize": "16", "nodesep": "0.45",
-                    "ranksep": "0.5", "bgcolor": "white", "labelloc": "t", "pad": "0.2"},
+                    "ranksep": "0.5", "bgcolor": "white", "labelloc": "t", "pad": "0.4,0.2"},
     },
     "node": {
         "default": {"fontname": FONT, "fontsize": "14", "style": "filled", "penwidth": "1.5",
