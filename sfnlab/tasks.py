@@ -20,12 +20,12 @@ import re
 import traceback
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Generator
+from typing import TYPE_CHECKING, Any, Generator
 
 from .clock import Sleep
 from .errors import StatesError
 from .history import to_json
-from .paths import PathNotFound, Scope
+from .paths import Scope
 
 if TYPE_CHECKING:  # pragma: no cover
     from .definition import TaskState

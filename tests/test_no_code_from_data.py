@@ -76,7 +76,7 @@ HOSTILE_DEFINITIONS = [
     # JSONPath: code-looking strings as results, templates, paths, intrinsic arguments, errors.
     {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": PAYLOAD, "ResultPath": "$.r", "Next": "Q"},
                                 "Q": {"Type": "Pass", "Parameters": {
-                                    "a.$": "$.code", "f.$": f"States.Format('{{}}', $.code)",
+                                    "a.$": "$.code", "f.$": "States.Format('{}', $.code)",
                                     "j.$": "States.StringToJson($.json)", "h.$": "States.Hash($.code, 'SHA-256')",
                                     "b.$": "States.Base64Decode($.b64)", "__class__.$": "$"}, "Next": "C"},
                                 "C": {"Type": "Choice", "Default": "F", "Choices": [

@@ -182,7 +182,6 @@ def _service_validation(client, operation: str, request: dict):
     * SQS: a missing required parameter is ``MissingParameter`` "The request must contain the
       parameter MessageBody.".
     """
-    from botocore.exceptions import ClientError
 
     model = client.meta.service_model
     try:

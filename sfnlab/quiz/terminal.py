@@ -13,7 +13,7 @@ from typing import TextIO
 
 from .classroom import build_set, export_key, export_set, grade_responses, load_key, write_gradebook
 from .grading import grade, parse_answer, score
-from .model import DOMAIN_WEIGHTS, QuizFormatError, Question, load_bank, load_questions
+from .model import QuizFormatError, Question, load_bank, load_questions
 from .render import machine_text, to_text
 from .review import ReviewQueue
 from .sampling import arranged, draw_exam, key_letters, letters, select, shuffled
