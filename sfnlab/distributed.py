@@ -748,14 +748,9 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
                      for i in range(workers)]
             tasks = [execution._spawn(line, f"{state.name}/worker{i}") for i, line in enumerate(lines)]
             yield Join(tuple(tasks), fail_fast=False)
-            crashed = next((t.exception for t in tasks if t.exception is not None), None)
-            if crashed is not None:
-                raise crashed
-            if failure:
-                if tolerance is not None:
-                    raise StatesError("States.ExceedToleratedFailureThreshold",
-                                      "The specified tolerated failure threshold was exceeded")
-                raise failure[0]
+            from .engine import raise_map_failure  # engine imports this module
+
+            raise_map_failure(tasks, failure, tolerance)
         if files is None:
             return results
         written = yield from files.write(execution, state, value, raw, scope)

@@ -36,7 +36,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Callable, Generator, NamedTuple
+from typing import Any, Callable, Generator, NamedTuple, Sequence
 
 from . import definition as d
 from . import distributed
@@ -452,12 +452,8 @@ class Execution:
             else:
                 next_name, output = kind.run(self, state, raw, frame, record["entered_event"])
             text = self._output_text(state, output)
-        except StatesError as failure:
-            raise self._state_failed(state, record, failure)
-        except PathNotFound as missing:
-            raise self._state_failed(state, record, StatesError("States.Runtime", str(missing))) from None
-        except RecursionError:  # data a loop nested deeper than any walk over it can go
-            raise self._state_failed(state, record, StatesError("States.Runtime", _TOO_DEEP)) from None
+        except (StatesError, PathNotFound, RecursionError) as exc:
+            raise self._state_failed(state, record, _as_states_error(exc)) from None
         return self._exit(kind, state, record, frame, next_name, output, text)
 
     def _run_instant(self, kind: "_Kind", state: d.State, raw: Any, frame: Frame) -> tuple:
@@ -465,12 +461,8 @@ class Execution:
         try:
             next_name, output = kind.run(self, state, raw, frame, record["entered_event"])
             text = self._output_text(state, output)
-        except StatesError as failure:
-            raise self._state_failed(state, record, failure)
-        except PathNotFound as missing:
-            raise self._state_failed(state, record, StatesError("States.Runtime", str(missing))) from None
-        except RecursionError:  # data a loop nested deeper than any walk over it can go
-            raise self._state_failed(state, record, StatesError("States.Runtime", _TOO_DEEP)) from None
+        except (StatesError, PathNotFound, RecursionError) as exc:
+            raise self._state_failed(state, record, _as_states_error(exc)) from None
         return self._exit(kind, state, record, frame, next_name, output, text)
 
     def _enter(self, kind: "_Kind", state: d.State, raw: Any, frame: Frame) -> dict:
@@ -880,7 +872,7 @@ class Execution:
                     if not t.done:
                         self.runtime.scheduler.cancel(t)
                 frame.prev = self.history.add("ParallelStateFailed", frame.prev)
-                raise _branch_error(failed.exception)
+                raise failed.exception
             frame.prev = self.history.add("ParallelStateSucceeded", frame.prev)
             results = [frame.record["children"][i] for i in range(len(state.branches))]
             return self._finish_state(state, raw, results, scope, frame)
@@ -1088,14 +1080,7 @@ class Execution:
         start_worker(None)
         yield Join(tuple(tasks), fail_fast=False)
         frame.prev = max([frame.prev] + [f.prev for f in frames])
-        crashed = next((t.exception for t in tasks if t.exception is not None), None)
-        if crashed is not None:
-            raise crashed
-        if failure:
-            if tolerance is not None:
-                raise StatesError("States.ExceedToleratedFailureThreshold",
-                                  "The specified tolerated failure threshold was exceeded")
-            raise _branch_error(failure[0])
+        raise_map_failure(tasks, failure, tolerance)
         return results
 
 
@@ -1126,9 +1111,26 @@ def _error_details(failure: StatesError) -> dict:
     return details
 
 
-def _branch_error(exc: BaseException) -> BaseException:
-    """The error a failed branch or iteration passes to its Parallel or Map state: the same one."""
-    return exc
+def _as_states_error(exc: Exception) -> StatesError:
+    """What a state's visit failed with, as the States.* error the state fails with."""
+    if isinstance(exc, StatesError):
+        return exc
+    if isinstance(exc, PathNotFound):
+        return StatesError("States.Runtime", str(exc))
+    return StatesError("States.Runtime", _TOO_DEEP)  # RecursionError: data nested deeper than any walk can go
+
+
+def raise_map_failure(tasks: Sequence[Any], failure: list, tolerance: Any) -> None:
+    """After a Map's workers joined: re-raise a crash, else the iteration failure that ends the
+    Map (``States.ExceedToleratedFailureThreshold`` when a tolerance was set)."""
+    crashed = next((t.exception for t in tasks if t.exception is not None), None)
+    if crashed is not None:
+        raise crashed
+    if failure:
+        if tolerance is not None:
+            raise StatesError("States.ExceedToleratedFailureThreshold",
+                              "The specified tolerated failure threshold was exceeded")
+        raise failure[0]
 
 
 def _scoped(failure: StatesError, state: d.State, entered: int) -> StatesError:
