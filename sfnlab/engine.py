@@ -19,15 +19,9 @@ Every line of control (the execution, a Parallel branch, a Map iteration) is a g
 :class:`~sfnlab.clock.Scheduler`; it yields only when virtual time must pass or when it waits for
 other lines, so a long chain of states that never wait costs no scheduling at all.
 
-Besides the AWS history, an execution keeps ``records``: one dict per state visit, in the order
-states were entered, for the drawings, the data-flow stepper, timelines and TestState::
-
-    {"name", "type", "scope",            # scope: () at top level, else (("Map"|"Parallel", state, index), ...)
-     "entered_event", "exited_event", "entered_time", "exited_time",
-     "status",                           # SUCCEEDED | FAILED | CAUGHT | RUNNING | ABORTED
-     "next", "error", "cause", "caught_by",
-     "inspection",                       # stage values under TestState's inspectionData names
-     "attempts"}                         # Task/Parallel/Map: start, end, error, retry_index, delay
+Besides the AWS history, an execution keeps ``records``: one :class:`~sfnlab.visits.Visit` per
+state visit (read like a dict: name, type, scope, status, inspection, attempts, ...), in the order
+states were entered, for the drawings, the data-flow stepper, timelines and TestState.
 """
 from __future__ import annotations
 
@@ -46,6 +40,7 @@ from .errors import StatesError, matches
 from .history import History, HistoryLimitExceeded, to_json
 from .jsonata import Environment
 from .paths import Path, PathNotFound, Scope
+from .visits import Visit
 
 __all__ = ["Runtime", "ExecutionInfo", "Execution", "start", "PAYLOAD_LIMIT", "TestMode", "Retriable"]
 
@@ -140,7 +135,7 @@ class Frame:
         self.prev = prev
         self.variables = variables
         self.assigned: dict | None = None
-        self.record: dict | None = None
+        self.record: Visit | None = None
         self.scope_path = scope_path
 
 
@@ -172,11 +167,11 @@ class Execution:
         self.stop_time: float | None = None
         # Express executions keep no history on AWS; sfnlab keeps one for learning, without the limit.
         self.history = History(runtime.clock, History.LIMIT if info.type == "STANDARD" else None)
-        self.records: list[dict] = []  # one per state visit (see the module docstring)
+        self.records: list[Visit] = []  # one per state visit (see the module docstring)
         self.test_mode: TestMode | None = None
         self.redrive_count = 0
         self.redrive_time: float | None = None
-        self._redriven: dict | None = None
+        self._redriven: Visit | None = None
         self._real_deadline = time.monotonic() + EXPRESS_REAL_SECONDS  # only Express executions look at it
         self.on_finish: list[Callable[["Execution"], None]] = []  # called once the execution ends
         # The last value _encode turned into text, and that text.
@@ -237,9 +232,9 @@ class Execution:
             return "NOT_REDRIVABLE", "Execution history event limit exceeded"
         return "REDRIVABLE", None
 
-    def _redrive_point(self) -> dict | None:
+    def _redrive_point(self) -> Visit | None:
         for record in reversed(self.records):
-            if record["scope"] == () and record["status"] in ("FAILED", "ABORTED"):
+            if record.scope == () and record.status in ("FAILED", "ABORTED"):
                 return record
         return None
 
@@ -261,8 +256,8 @@ class Execution:
         self._redriven = point
         self.status, self.output, self.error, self.cause, self.stop_time = "RUNNING", None, None, None, None
         prev = self.history.add("ExecutionRedriven", self.history.last_id, {"redriveCount": self.redrive_count})
-        self._main = self._spawn(self._main_line({"state": point["name"], "input": point["inspection"]["input"],
-                                                  "variables": point["variables_at_entry"], "prev": prev}),
+        self._main = self._spawn(self._main_line({"state": point.name, "input": point.inspection["input"],
+                                                  "variables": point.variables_at_entry, "prev": prev}),
                                  self.info.name)
         self._start_watchdog()
         self.runtime.scheduler.run(until=lambda: self.done)
@@ -289,7 +284,7 @@ class Execution:
     def _previous_results(self, state: d.State, frame: Frame) -> dict[int, Any]:
         """Redrive: the results of the iterations or branches that succeeded last time."""
         point = self._redriven
-        if point is None or point["name"] != state.name or frame.scope_path != ():
+        if point is None or point.name != state.name or frame.scope_path != ():
             return {}
         return point.get("children", {})
 
@@ -336,8 +331,8 @@ class Execution:
         self.stop_time = self.runtime.clock.now
         self._cancel_all()
         for record in self.records:
-            if record["status"] == "RUNNING":
-                record["status"] = "ABORTED"
+            if record.status == "RUNNING":
+                record.status = "ABORTED"
         for callback in list(self.on_finish):
             callback(self)
 
@@ -448,9 +443,9 @@ class Execution:
         record = self._enter(kind, state, raw, frame)
         try:
             if kind.waits:
-                next_name, output = yield from kind.run(self, state, raw, frame, record["entered_event"])
+                next_name, output = yield from kind.run(self, state, raw, frame, record.entered_event)
             else:
-                next_name, output = kind.run(self, state, raw, frame, record["entered_event"])
+                next_name, output = kind.run(self, state, raw, frame, record.entered_event)
             text = self._output_text(state, output)
         except (StatesError, PathNotFound, RecursionError) as exc:
             raise self._state_failed(state, record, _as_states_error(exc)) from None
@@ -459,24 +454,19 @@ class Execution:
     def _run_instant(self, kind: "_Kind", state: d.State, raw: Any, frame: Frame) -> tuple:
         record = self._enter(kind, state, raw, frame)
         try:
-            next_name, output = kind.run(self, state, raw, frame, record["entered_event"])
+            next_name, output = kind.run(self, state, raw, frame, record.entered_event)
             text = self._output_text(state, output)
         except (StatesError, PathNotFound, RecursionError) as exc:
             raise self._state_failed(state, record, _as_states_error(exc)) from None
         return self._exit(kind, state, record, frame, next_name, output, text)
 
-    def _enter(self, kind: "_Kind", state: d.State, raw: Any, frame: Frame) -> dict:
+    def _enter(self, kind: "_Kind", state: d.State, raw: Any, frame: Frame) -> Visit:
         """The StateEntered event and the visit's record."""
         entered = self.history.add_state(kind.entered, frame.prev, state.name, self._encode(raw))
         frame.prev = entered
-        record = {
-            "name": state.name, "type": kind.name, "scope": frame.scope_path,
-            "entered_event": entered, "exited_event": None, "entered_time": self.runtime.clock.now,
-            "exited_time": None, "status": "RUNNING", "next": None, "error": None, "cause": None,
-            "caught_by": None, "inspection": {"input": raw},
-            # Only Task, Parallel and Map make attempts (Retry); the others share an empty tuple.
-            "attempts": [] if kind.waits else (), "variables_at_entry": frame.variables,
-        }
+        # Only Task, Parallel and Map make attempts (Retry); the others share an empty tuple.
+        record = Visit(state.name, kind.name, frame.scope_path, entered, self.runtime.clock.now, {"input": raw},
+                       [] if kind.waits else (), frame.variables)
         self.records.append(record)
         frame.record = record
         frame.assigned = None
@@ -491,7 +481,7 @@ class Execution:
                               "with a size exceeding the maximum number of bytes service limit.")
         return text
 
-    def _exit(self, kind: "_Kind", state: d.State, record: dict, frame: Frame, next_name: str | None, output: Any,
+    def _exit(self, kind: "_Kind", state: d.State, record: Visit, frame: Frame, next_name: str | None, output: Any,
               text: str) -> tuple:
         """The StateExited event; completes the record."""
         if frame.assigned is None:
@@ -501,17 +491,17 @@ class Execution:
                 "name": state.name, "output": text, "outputDetails": {"truncated": False},
                 "assignedVariables": frame.assigned, "assignedVariablesDetails": {"truncated": False}})
             frame.assigned = None
-        record["exited_event"] = frame.prev
-        record["exited_time"] = self.runtime.clock.now
-        record["next"] = next_name
-        if record["status"] == "RUNNING":
-            record["status"] = "SUCCEEDED"
-        record["inspection"]["output"] = output
+        record.exited_event = frame.prev
+        record.exited_time = self.runtime.clock.now
+        record.next = next_name
+        if record.status == "RUNNING":
+            record.status = "SUCCEEDED"
+        record.inspection["output"] = output
         return next_name, output
 
-    def _state_failed(self, state: d.State, record: dict, failure: StatesError) -> StatesError:
+    def _state_failed(self, state: d.State, record: Visit, failure: StatesError) -> StatesError:
         """The error a failed state raises (scoped to it), with its record and EvaluationFailed event."""
-        failure = _scoped(failure, state, record["entered_event"])
+        failure = _scoped(failure, state, record.entered_event)
         if failure.error == "States.QueryEvaluationError":
             self.history.add("EvaluationFailed", 0, {
                 "cause": failure.cause, "error": failure.error,
@@ -558,7 +548,7 @@ class Execution:
     def _recorded_input(self, state: d.State, raw: Any, scope: Scope, frame: Frame) -> Any:
         value = self._input(state, raw, scope)
         if frame.record is not None:
-            frame.record["inspection"]["afterInputPath"] = value
+            frame.record.inspection["afterInputPath"] = value
         return value
 
     def _apply_output(self, state: d.State, value: Any, scope: Scope) -> Any:
@@ -589,11 +579,11 @@ class Execution:
         frame.variables = {**frame.variables, **values}
         frame.assigned = {k: to_json(v) for k, v in values.items()}
         if frame.record is not None:
-            frame.record["inspection"]["variables"] = frame.variables
+            frame.record.inspection["variables"] = frame.variables
 
     def _effective_input(self, state: d._Results, raw: Any, scope: Scope, frame: Frame) -> Any:
         """InputPath then Parameters (JSONPath), or Arguments (JSONata): what the state works on."""
-        inspection = frame.record["inspection"] if frame.record is not None else {}
+        inspection = frame.record.inspection if frame.record is not None else {}
         if state.is_jsonata:
             if state.arguments is None:
                 return raw
@@ -609,7 +599,7 @@ class Execution:
 
     def _finish_state(self, state: d._Results, raw: Any, result: Any, scope: Scope, frame: Frame) -> Any:
         """JSONPath: ResultSelector -> ResultPath -> OutputPath; JSONata: Output. Then Assign."""
-        inspection = frame.record["inspection"] if frame.record is not None else {}
+        inspection = frame.record.inspection if frame.record is not None else {}
         inspection["result"] = result
         if state.is_jsonata:
             env = self._env(scope, raw, result=result)
@@ -670,7 +660,7 @@ class Execution:
                 if expr is not None and not isinstance(value, str):
                     raise _unexpected_type(expr.source, field, "string", value)
         else:
-            frame.record["inspection"]["afterInputPath"] = raw  # Fail takes no InputPath
+            frame.record.inspection["afterInputPath"] = raw  # Fail takes no InputPath
             error = _fail_field(state.error, state.error_path, "ErrorPath", scope, self.runtime.random)
             cause = _fail_field(state.cause, state.cause_path, "CausePath", scope, self.runtime.random)
         raise _FailState(error, cause)
@@ -689,7 +679,7 @@ class Execution:
                 raise StatesError("States.NoChoiceMatched", f"No Matches! at state with name '{state.name}'")
             return state.default, self._plain_output(state, raw, raw, scope, frame)
         value = self._input(state, raw, scope)
-        frame.record["inspection"]["afterInputPath"] = value
+        frame.record.inspection["afterInputPath"] = value
         rule_scope = scope.with_input(value)
         for branch in state.choices:
             if branch.rule(rule_scope):
@@ -770,7 +760,7 @@ class Execution:
         while True:
             started = self.runtime.clock.now
             log = {"start": started, "end": None, "error": None, "cause": None, "retry_index": None, "delay": None}
-            record["attempts"].append(log)
+            record.attempts.append(log)
             try:
                 output = yield from attempt(retry_count)
                 log["end"] = self.runtime.clock.now
@@ -797,10 +787,11 @@ class Execution:
                     if delay > 0:
                         yield Sleep(delay)
                     continue
-                failure = _scoped(failure, state, record["entered_event"])
+                failure = _scoped(failure, state, record.entered_event)
                 for index, catcher in enumerate(state.catch):
                     if matches(catcher.error_equals, error):
-                        record.update(status="CAUGHT", caught_by=index, error=error, cause=failure.cause)
+                        record.status, record.caught_by, record.error, record.cause = \
+                            "CAUGHT", index, error, failure.cause
                         return catcher.next, self._catch_output(state, catcher, raw, failure, frame)
                 raise failure
 
@@ -864,7 +855,7 @@ class Execution:
                      for i, branch in enumerate(state.branches) if i not in previous}
             yield Join(tuple(tasks.values()), fail_fast=True)
             done = {i: t.result for i, t in tasks.items() if t.done and t.exception is None}
-            frame.record["children"] = {**previous, **done}
+            frame.record.children = {**previous, **done}
             failed = next((t for t in tasks.values() if t.exception is not None), None)
             frame.prev = max([frame.prev] + [f.prev for f in frames])
             if failed is not None:
@@ -874,7 +865,7 @@ class Execution:
                 frame.prev = self.history.add("ParallelStateFailed", frame.prev)
                 raise failed.exception
             frame.prev = self.history.add("ParallelStateSucceeded", frame.prev)
-            results = [frame.record["children"][i] for i in range(len(state.branches))]
+            results = [frame.record.children[i] for i in range(len(state.branches))]
             return self._finish_state(state, raw, results, scope, frame)
 
         return (yield from self._with_handlers(state, raw, frame, attempt))
@@ -890,7 +881,7 @@ class Execution:
                     raise _unexpected_type(state.raw.get("Items"), "Items", "array", items)
             else:
                 value = self._input(state, raw, scope)
-                frame.record["inspection"]["afterInputPath"] = value
+                frame.record.inspection["afterInputPath"] = value
                 items = None if state.item_reader is not None else state.items_path.get(
                     scope.with_input(value))
             if state.item_reader is not None:
@@ -907,19 +898,19 @@ class Execution:
             # Items an ItemReader read stay in a file; a drawing shows them only when they are few.
             shown = items if isinstance(items, list) else items.shown()
             if shown is not None:
-                frame.record["inspection"]["afterItemsPath"] = shown
+                frame.record.inspection["afterItemsPath"] = shown
             inner = scope.with_input(value)
             limit = self._max_concurrency(state, inner, raw)
             tolerance = self._tolerance(state, inner, raw)
             if state.item_batcher is not None:
                 items = distributed.batch_items(self, state, items, value, raw, scope)
-            frame.record["inspection"]["maxConcurrency"] = limit
+            frame.record.inspection["maxConcurrency"] = limit
             if tolerance is not None:
-                frame.record["inspection"]["toleratedFailureCount"] = tolerance[0]
-                frame.record["inspection"]["toleratedFailurePercentage"] = tolerance[1]
+                frame.record.inspection["toleratedFailureCount"] = tolerance[0]
+                frame.record.inspection["toleratedFailurePercentage"] = tolerance[1]
             if self.test_mode is not None:
                 if state.item_selector is not None:
-                    frame.record["inspection"]["afterItemSelector"] = [
+                    frame.record.inspection["afterItemSelector"] = [
                         self._item_input(state, value, raw, items, i, scope, frame) for i in range(len(items))]
                 if self.test_mode.has_mock:
                     return self._finish_state(state, raw, self._mocked(), scope, frame)
@@ -927,7 +918,7 @@ class Execution:
             run = None
             if state.mode == "DISTRIBUTED":
                 run = distributed.start_map_run(self, state, frame, len(items), limit, tolerance)
-                frame.record["map_run"] = run
+                frame.record.map_run = run
             try:
                 if run is not None:  # child executions; their results, or where a ResultWriter put them
                     results = yield from distributed.run_children(self, state, value, raw, items, limit, scope,
@@ -1004,7 +995,7 @@ class Execution:
             return
         prefix = frame.scope_path + (("Map", state.name, index),)
         for record in child.records:
-            self.records.append({**record, "scope": prefix + record["scope"]})
+            self.records.append(record.copy(scope=prefix + record.scope))
 
     def _item_input(self, state: d.MapState, value: Any, raw: Any, items: list, index: int, scope: Scope,
                     frame: Frame) -> Any:
@@ -1030,7 +1021,7 @@ class Execution:
         next_index = [0]
         previous = self._previous_results(state, frame)
         succeeded: dict[int, Any] = {}
-        frame.record["children"] = succeeded
+        frame.record.children = succeeded
         frames: list[Frame] = []
         processor = state.processor
 
@@ -1088,9 +1079,9 @@ class _FailState(StatesError):
     """The error of a Fail state (its Error may be absent: then there is no error name)."""
 
 
-def _fail_record(record: dict, failure: StatesError, now: float) -> None:
-    if record["status"] in ("RUNNING",):
-        record.update(status="FAILED", error=failure.error, cause=failure.cause, exited_time=now)
+def _fail_record(record: Visit, failure: StatesError, now: float) -> None:
+    if record.status == "RUNNING":
+        record.status, record.error, record.cause, record.exited_time = "FAILED", failure.error, failure.cause, now
 
 
 def _unexpected_type(source: Any, field: str, expected: str, value: Any) -> StatesError:

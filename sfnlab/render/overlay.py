@@ -1,6 +1,6 @@
 """What an execution did, in the terms of the drawing: per-state outcomes and numbered edges.
 
-Built from ``Execution.records`` (one dict per state visit, in the order the states were entered;
+Built from ``Execution.records`` (one :class:`~sfnlab.visits.Visit` per state visit, read like a dict, in the order the states were entered;
 see :func:`records_of`). Nothing here knows graphviz.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ OUTCOME_WORDS: Mapping[str, str] = {
 OUTCOME_PRIORITY: tuple[str, ...] = ("running", "failed", "aborted", "caught", "succeeded")
 
 
-def records_of(execution: Any) -> list[dict]:
+def records_of(execution: Any) -> list[Mapping[str, Any]]:
     """The state visits of an execution (``Execution.records``)."""
     records = getattr(execution, "records", None)
     if records is None:
