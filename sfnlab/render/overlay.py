@@ -1,7 +1,7 @@
 """What an execution did, in the terms of the drawing: per-state outcomes and numbered edges.
 
-Built from ``Execution.records`` (one :class:`~sfnlab.visits.Visit` per state visit, read like a dict, in the order the states were entered;
-see :func:`records_of`). Nothing here knows graphviz.
+Built from ``Execution.records`` (one :class:`~sfnlab.visits.Visit` per state visit, read like a
+dict, in the order the states were entered; see :func:`records_of`). Nothing here knows graphviz.
 """
 from __future__ import annotations
 
