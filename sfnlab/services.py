@@ -24,6 +24,7 @@ Resources are shared by all clients of one process that use the same account id.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import Any
@@ -38,6 +39,7 @@ class LocalAws:
 
     _lock = threading.Lock()
     _server: Any = None
+    _pid: int | None = None  # the process the server thread runs in (a forked worker has no server thread)
     url: str | None = None
     startup_seconds: float | None = None
 
@@ -59,17 +61,22 @@ class LocalAws:
                     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
                     server.start()
                     host, port = server.get_host_and_port()
-                    cls._server = server
+                    cls._server, cls._pid = server, os.getpid()
                     cls.url = f"http://{host}:{port}"
                     cls.startup_seconds = time.perf_counter() - started
         return cls.url
+
+    @classmethod
+    def in_this_process(cls) -> bool:
+        """Whether the server is running, as a thread of this process (its stored resources are at hand)."""
+        return cls.url is not None and cls._pid == os.getpid()
 
     @classmethod
     def stop(cls) -> None:
         with cls._lock:
             if cls._server is not None:
                 cls._server.stop()
-            cls._server, cls.url = None, None
+            cls._server, cls._pid, cls.url = None, None, None
 
 
 class Services:

@@ -32,7 +32,7 @@ from typing import Any
 from ..errors import StatesError
 from ..history import to_json
 
-__all__ = ["call", "sdk_error_prefix"]
+__all__ = ["call", "put_file", "sdk_error_prefix"]
 
 # Optimized integrations: (service, api) -> (boto3 service, operation)
 _OPTIMIZED = {
@@ -442,3 +442,91 @@ def _request_id(execution) -> str:
     if rng is None:
         rng = runtime.integration_ids = random.Random(f"sfnlab-integrations-{runtime.seed}")
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+# ---- PutObject of a large file (a Distributed Map's result files) --------------------------------
+
+PUT_FILE_PLAIN_UP_TO = 8 * 1024 * 1024  # bytes: a file up to this size is sent by the plain PutObject call
+_FILL_CHUNK = 1024 * 1024
+
+
+def put_file(services, bucket: str, key: str, body, size: int) -> None:
+    """PutObject ``bucket``/``key`` with the ``size`` bytes of the binary file ``body``, in bounded memory.
+
+    The plain call, ``put_object(Body=body)``, streams the file out of this process, but sfnlab's
+    local moto server (a thread of this process) reads a request body whole (werkzeug builds it in
+    a ``bytearray``, then copies it to ``bytes``) and copies it once more into the stored object
+    (moto's ``FakeKey`` writes it to an in-memory buffer before that buffer moves to disk): a
+    640 MB file took over 1 GiB at its peak. A multipart upload does not help: moto joins the
+    parts in memory on CompleteMultipartUpload.
+
+    So a file over :data:`PUT_FILE_PLAIN_UP_TO` sent to that server is written in two steps: the
+    plain call with an empty body creates the object (the server checks the bucket and applies
+    versioning, ACL, encryption as for any PutObject), then :func:`_fill_local_object` copies the
+    file into moto's stored object a MiB at a time. Against AWS or another endpoint, or when moto's
+    stored objects are not as that function expects, the file goes through the plain call.
+    One difference remains: an S3 event notification of the bucket reports the empty object.
+    """
+    s3 = services.client("s3", validate=False)
+    stored_object = _local_s3_objects(services) if size > PUT_FILE_PLAIN_UP_TO else None
+    if stored_object is not None:
+        # CRC32, botocore's default, named so that the checksum _fill_local_object computes is that one
+        answer = s3.put_object(Bucket=bucket, Key=key, Body=b"", ChecksumAlgorithm="CRC32")
+        stored = stored_object(bucket, key, answer.get("VersionId"))
+        if stored is not None and _fill_local_object(stored, body):
+            return
+    body.seek(0)
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+
+def _local_s3_objects(services):
+    """A function ``(bucket, key, version id) -> moto's stored object``, when ``services`` reach the
+    local moto server and it runs in this process; otherwise None."""
+    from ..services import LocalAws
+
+    if not services.local or not LocalAws.in_this_process():
+        return None
+    try:
+        from moto.s3.models import s3_backends
+        from moto.utilities.utils import get_partition
+
+        backend = s3_backends[services.account][get_partition(services.region)]
+    except Exception:  # noqa: BLE001 - another moto layout: the plain call
+        return None
+
+    def stored_object(bucket: str, key: str, version: str | None):
+        try:
+            return backend.get_object(bucket, key, version_id=version)
+        except Exception:  # noqa: BLE001
+            return None
+
+    return stored_object
+
+
+def _fill_local_object(stored, body) -> bool:
+    """Copy the binary file ``body`` into moto's empty stored object ``stored``; False if it is not as expected.
+
+    The shim over moto's internals (moto 5: ``FakeKey``): the content is its ``_value_buffer``
+    (a SpooledTemporaryFile, so it moves to disk past a few MiB), its size ``contentsize``; its
+    ``_etag`` (the MD5) is reset, for moto to compute from the buffer when asked; its CRC32
+    ``checksum_value`` is computed here as the content goes by.
+    """
+    buffer = getattr(stored, "_value_buffer", None)
+    lock = getattr(stored, "lock", None)
+    if not all(hasattr(buffer, name) for name in ("seek", "truncate", "write")) or lock is None \
+            or getattr(stored, "contentsize", None) != 0 or not hasattr(stored, "_etag") \
+            or getattr(stored, "checksum_algorithm", None) != "CRC32":
+        return False
+    body.seek(0)
+    crc, size = 0, 0
+    with lock:
+        buffer.seek(0)
+        buffer.truncate()
+        while chunk := body.read(_FILL_CHUNK):
+            buffer.write(chunk)
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+        stored.contentsize = size
+        stored._etag = None
+        stored.checksum_value = base64.b64encode(crc.to_bytes(4, "big")).decode()
+    return True
