@@ -116,14 +116,24 @@ class Spool:
 
     def write_array(self, out) -> int:
         """Write the values as one compact JSON array to the binary file ``out``; return its size."""
+        return self.write_array_part(out, 0, None)[0]
+
+    def write_array_part(self, out, start: int, limit: int | None) -> tuple[int, int]:
+        """Write the values from index ``start`` on as one compact JSON array to the binary file ``out``,
+        ending before a value that would take the array past ``limit`` bytes (the first one is always
+        written); return the array's size and the index of the first value not written."""
         size = out.write(b"[")
-        self._file.seek(0)
-        self._writing = False
-        for index in range(len(self._offsets)):
-            line = self._file.readline()
-            size += out.write(line[:-1] if index == 0 else b"," + line[:-1])
-        self._at = len(self._offsets)
-        return size + out.write(b"]")
+        if start < len(self._offsets):
+            self._file.seek(self._offsets[start])
+        self._writing, self._at = False, None
+        index = start
+        while index < len(self._offsets):
+            text = self._file.readline()[:-1]
+            if limit is not None and index > start and size + 1 + len(text) + 1 > limit:
+                break
+            size += out.write(text if index == start else b"," + text)
+            index += 1
+        return size + out.write(b"]"), index
 
     def close(self) -> None:
         self._file.close()
@@ -491,6 +501,11 @@ class _SucceededInResults:
 class _ResultFiles:
     """The records of a ResultWriter's result files, spooled as the children end."""
 
+    # "Step Functions supports individual result files of up to 5 GB. If a file size exceeds 5 GB,
+    # Step Functions creates another file" (AWS guide, "ResultWriter"): SUCCEEDED_1.json, ...
+    # 5 GiB: S3's largest single PutObject.
+    FILE_LIMIT = 5 * 1024 ** 3
+
     def __init__(self, run: MapRun, size: int) -> None:
         self.run = run
         self.run_id = run.arn.rsplit(":", 1)[1]
@@ -536,21 +551,23 @@ class _ResultFiles:
         bucket = params.get("Bucket")
         prefix = str(params.get("Prefix", "")).rstrip("/")
         base = f"{prefix}/{self.run_id}" if prefix else self.run_id
-        s3 = _services(execution).client("s3", validate=False)
+        services = _services(execution)
+        s3 = services.client("s3", validate=False)
         from botocore.exceptions import ClientError
+
+        from .integrations.aws import put_file
 
         files: dict[str, list] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
         try:
             for kind in ("SUCCEEDED", "FAILED"):
-                spool = self.spools[kind]
-                if not len(spool):
-                    continue
-                key = f"{base}/{kind}_0.json"
-                with tempfile.SpooledTemporaryFile(max_size=Spool.IN_MEMORY, mode="w+b") as body:
-                    size = spool.write_array(body)
-                    body.seek(0)
-                    s3.put_object(Bucket=bucket, Key=key, Body=body)
-                files[kind].append({"Key": key, "Size": size})
+                spool, start = self.spools[kind], 0
+                while start < len(spool):
+                    key = f"{base}/{kind}_{len(files[kind])}.json"
+                    # the array goes to a temporary file (on disk past a few MiB), uploaded in bounded memory
+                    with tempfile.SpooledTemporaryFile(max_size=Spool.IN_MEMORY, mode="w+b") as body:
+                        size, start = spool.write_array_part(body, start, self.FILE_LIMIT)
+                        put_file(services, bucket, key, body, size)
+                    files[kind].append({"Key": key, "Size": size})
             manifest = {"DestinationBucket": bucket, "MapRunArn": self.run.arn, "ResultFiles": files}
             s3.put_object(Bucket=bucket, Key=f"{base}/manifest.json", Body=to_json(manifest).encode())
         except ClientError as exc:

@@ -399,3 +399,156 @@ def test_a_child_execution_is_described_with_its_map_run_and_history(sfn):
                                             "ExecutionSucceeded"]
     with pytest.raises(sfn.exceptions.ExecutionDoesNotExist):
         sfn.describe_execution(executionArn=children[0]["executionArn"][:-4] + "0000")
+
+
+# ---- large result files: uploaded in bounded memory, split past AWS's size limit ---------------------
+
+
+def _big_file(size: int):
+    """A temporary file of ``size`` bytes that are not all alike (so a misplaced chunk would show)."""
+    import tempfile
+
+    out = tempfile.TemporaryFile()
+    block = bytes(range(256)) * 4096  # 1 MiB
+    for n in range(size // len(block)):
+        out.write(block[n % 251:] + block[:n % 251])
+    out.write(block[:size % len(block)])
+    return out
+
+
+def test_put_file_stores_what_the_plain_put_object_stores(sfn, bucket):
+    import base64
+    import hashlib
+    import zlib
+
+    from sfnlab.integrations.aws import PUT_FILE_PLAIN_UP_TO, put_file
+
+    size = PUT_FILE_PLAIN_UP_TO + 3 * 1024 * 1024 + 17  # past the plain call's size, not a whole MiB
+    s3 = sfn.sfnlab.aws_client("s3")  # validates the CRC32 of what it gets
+    with _big_file(size) as body:
+        put_file(sfn.sfnlab.services, bucket, "big/filled.bin", body, size)
+        body.seek(0)
+        s3.put_object(Bucket=bucket, Key="big/plain.bin", Body=body)
+        body.seek(0)
+        expected = body.read()
+    heads = [s3.head_object(Bucket=bucket, Key=f"big/{name}.bin", ChecksumMode="ENABLED") for name in ("filled", "plain")]
+    assert [(h["ContentLength"], h["ETag"], h["ChecksumCRC32"], h["ContentType"]) for h in heads] == \
+        [(size, f'"{hashlib.md5(expected).hexdigest()}"', base64.b64encode(zlib.crc32(expected).to_bytes(4, "big"))
+          .decode(), "binary/octet-stream")] * 2
+    got = s3.get_object(Bucket=bucket, Key="big/filled.bin", ChecksumMode="ENABLED")
+    assert got["Body"].read() == expected
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="big/filled")["Contents"][0]["Size"] == size
+
+
+def test_put_file_falls_back_to_the_plain_call_when_moto_is_not_as_expected(sfn, bucket, monkeypatch):
+    from sfnlab.integrations import aws
+
+    monkeypatch.setattr(aws, "_local_s3_objects", lambda services: lambda bucket, key, version: object())
+    size = aws.PUT_FILE_PLAIN_UP_TO + 1
+    with _big_file(size) as body:
+        aws.put_file(sfn.sfnlab.services, bucket, "big/fallback.bin", body, size)
+        body.seek(0)
+        expected = body.read()
+    assert sfn.sfnlab.aws_client("s3").get_object(Bucket=bucket, Key="big/fallback.bin")["Body"].read() == expected
+
+
+def _records_written(monkeypatch) -> list:
+    """Each result file as put_file is handed it: (key, the bytes spooled for it)."""
+    from sfnlab.integrations import aws
+
+    written = []
+    put_file = aws.put_file
+
+    def spy(services, bucket, key, body, size):
+        body.seek(0)
+        written.append((key, body.read()))
+        assert len(written[-1][1]) == size
+        put_file(services, bucket, key, body, size)
+
+    monkeypatch.setattr(aws, "put_file", spy)
+    return written
+
+
+def test_a_result_file_over_several_mib_is_uploaded_as_spooled(sfn, bucket, monkeypatch):
+    from sfnlab.integrations.aws import PUT_FILE_PLAIN_UP_TO
+
+    written = _records_written(monkeypatch)
+    pad = "x" * 20_000
+    definition = distributed(
+        {"Resource": "arn:aws:states:::s3:getObject",
+         "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "MaxItems": 600},
+         "Parameters": {"Bucket": bucket, "Key": "rows.csv"}},
+        {"P": {"Type": "Pass", "Parameters": {"id.$": "$.id", "pad": pad}, "End": True}},
+        MaxConcurrency=100,
+        ResultWriter={"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": bucket, "Prefix": "large"}})
+    d = run(sfn, definition)
+    assert d["status"] == "SUCCEEDED", d
+    s3 = sfn.sfnlab.aws_client("s3")
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=json.loads(d["output"])["ResultWriterDetails"]["Key"])
+                          ["Body"].read())
+    [entry] = manifest["ResultFiles"]["SUCCEEDED"]
+    [(key, spooled)] = written
+    assert key == entry["Key"] and key.endswith("/SUCCEEDED_0.json")
+    assert entry["Size"] == len(spooled) > PUT_FILE_PLAIN_UP_TO
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == spooled
+    records = json.loads(spooled)
+    assert sorted(int(json.loads(r["Output"])["id"]) for r in records) == list(range(600))
+    assert all(json.loads(r["Output"])["pad"] == pad for r in records)
+
+
+def test_result_files_past_the_size_limit_continue_in_the_next_file(sfn, bucket, monkeypatch):
+    from sfnlab.distributed import _ResultFiles
+
+    monkeypatch.setattr(_ResultFiles, "FILE_LIMIT", 4000)  # 5 GB on AWS
+    written = _records_written(monkeypatch)
+    definition = distributed(
+        {"Resource": "arn:aws:states:::s3:getObject",
+         "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "MaxItems": 40},
+         "Parameters": {"Bucket": bucket, "Key": "rows.csv"}},
+        {"Odd": {"Type": "Choice", "Choices": [{"Variable": "$.amount", "StringEquals": "13", "Next": "Bad"}],
+                 "Default": "Ok"},
+         "Bad": {"Type": "Fail", "Error": "Unlucky", "Cause": "13"},
+         "Ok": {"Type": "Pass", "Parameters": {"id.$": "$.id"}, "End": True}},
+        MaxConcurrency=1, ToleratedFailureCount=1,
+        ResultWriter={"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": bucket, "Prefix": "split"}})
+    d = run(sfn, definition)
+    assert d["status"] == "SUCCEEDED", d
+    s3 = sfn.sfnlab.aws_client("s3")
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=json.loads(d["output"])["ResultWriterDetails"]["Key"])
+                          ["Body"].read())
+    succeeded = manifest["ResultFiles"]["SUCCEEDED"]
+    assert len(succeeded) > 2 and [e["Key"].rsplit("/", 1)[1] for e in succeeded] == \
+        [f"SUCCEEDED_{n}.json" for n in range(len(succeeded))]
+    assert [e["Key"].rsplit("/", 1)[1] for e in manifest["ResultFiles"]["FAILED"]] == ["FAILED_0.json"]
+    assert [(e["Key"], e["Size"]) for e in succeeded + manifest["ResultFiles"]["FAILED"]] == \
+        [(key, len(body)) for key, body in written]
+    records = []
+    for entry in succeeded:
+        body = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
+        assert len(body) <= 4000
+        records += json.loads(body)
+    # each file is as full as it can be: the next record would not have fitted
+    first_of_next = [json.loads(s3.get_object(Bucket=bucket, Key=e["Key"])["Body"].read())[0] for e in succeeded[1:]]
+    for entry, record in zip(succeeded, first_of_next):
+        assert entry["Size"] + 1 + len(json.dumps(record, separators=(",", ":"))) > 4000
+    assert [int(json.loads(r["Output"])["id"]) for r in records] == [i for i in range(40) if i != 13]
+
+
+def test_spool_writes_an_array_in_parts_under_a_limit():
+    import io
+
+    from sfnlab.distributed import Spool
+
+    values = [{"i": i, "s": "y" * (i % 7)} for i in range(30)] + [{"big": "z" * 200}, 1]
+    spool = Spool(json.dumps(v, separators=(",", ":")) for v in values)
+    parts, start = [], 0
+    while start < len(spool):
+        out = io.BytesIO()
+        size, start = spool.write_array_part(out, start, 100)
+        assert size == len(out.getvalue())
+        parts.append(json.loads(out.getvalue()))
+    assert [v for part in parts for v in part] == values
+    sizes = [len(json.dumps(p, separators=(",", ":"))) for p in parts]
+    assert all(s <= 100 for p, s in zip(parts, sizes) if len(p) > 1)
+    assert [{"big": "z" * 200}] in parts  # a value larger than the limit gets a file of its own
+    assert spool[5] == values[5] and spool[-1] == 1  # still read back by index afterwards
