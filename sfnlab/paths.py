@@ -238,12 +238,34 @@ def is_path(text: Any) -> bool:
     return isinstance(text, str) and text.startswith("$")
 
 
+# Jayway's path functions (`$.items.length()`). AWS accepts them in a Path's syntax, but its engine
+# finds nothing there when the state runs: `"Jobs.$": "$.Jobs.sum()"` fails with "The JSONPath
+# '$.Jobs.sum()' specified for the field 'Jobs.$' could not be found in the input '...'" (AWS re:Post,
+# "AWS StepFunctions: sum() function returns error about not finding path"). A Reference Path may not
+# use them at all (AWS guide, "Paths").
+PATH_FUNCTION = re.compile(r"\.(?:min|max|avg|stddev|length|sum|keys|concat|append|first|last|index)\(\s*\)\s*$")
+
+
+class _PathFunction:
+    """Stands for the expression of a Path ending in a Jayway function: it never finds anything."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def find(self, document: Any) -> list:
+        raise PathNotFound(self, "Functions such as length() aren't supported")  # type: ignore[arg-type]
+
+
 @lru_cache(maxsize=4096)
 def compile_path(text: str) -> Path:
     """Compile a Path (``$``, ``$$``, ``$var``; definite or not). Raises ValueError when invalid."""
     if not isinstance(text, str) or not text.startswith("$"):
         raise ValueError(f"not a JSONPath: {text!r}")
     stripped = text.strip()
+    function = PATH_FUNCTION.search(stripped)
+    if function is not None and function.start() > 0:
+        base = compile_path(stripped[:function.start()])  # the rest must be a valid Path
+        return Path(text, base.root, base.variable, None, _PathFunction(text))
     m = _ROOT.match(stripped)
     root = "context" if m.group(0) == "$$" else ("variable" if m.group("var") else "input")
     variable = m.group("var")

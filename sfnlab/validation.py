@@ -632,15 +632,11 @@ def _object(ctx: _StateContext, key: str, value: Any) -> bool:
     return True
 
 
-# Jayway's path functions, which AWS's JSONPath engine evaluates (`$.items.length()`).
-_PATH_FUNCTION = re.compile(r"\.(?:min|max|avg|stddev|length|sum|keys|concat|append|first|last|index)\(\s*\)\s*$")
-
-
 def _valid_path(text: Any) -> bool:
     if not isinstance(text, str):
         return False
     try:
-        compile_path(_PATH_FUNCTION.sub("", text) or text)
+        compile_path(text)
     except ValueError:
         return False
     return True

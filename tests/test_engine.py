@@ -63,6 +63,27 @@ def test_missing_path_is_states_runtime_with_aws_cause():
                         "The JSONPath '$.nope' specified for the field 'v.$' could not be found in the input '{\"a\":1}'")
 
 
+def test_a_path_function_is_accepted_but_finds_nothing_as_on_aws():
+    # AWS re:Post: "$.Jobs.sum()" in Parameters passes validation, then fails with this cause.
+    jobs = {"Jobs": [0, 1, 0]}
+    states = {"Sum Jobs": {"Type": "Pass", "Parameters": {"Jobs.$": "$.Jobs.sum()"}, "End": True}}
+    assert sfnlab.client().validate_state_machine_definition(
+        definition=json.dumps({"StartAt": "Sum Jobs", "States": states}))["result"] == "OK"
+    ex = run(states, jobs)
+    assert (ex.status, ex.error) == ("FAILED", "States.Runtime")
+    assert ex.cause == ("An error occurred while executing the state 'Sum Jobs' (entered at the event id #2). "
+                        "The JSONPath '$.Jobs.sum()' specified for the field 'Jobs.$' could not be found in the "
+                        "input '{\"Jobs\":[0,1,0]}'")
+    ex = run({"P": {"Type": "Pass", "InputPath": "$.Jobs.length()", "End": True}}, jobs)
+    assert ex.error == "States.Runtime" and "Invalid path '$.Jobs.length()'" in ex.cause
+    # A Reference Path may not use a function at all.
+    with pytest.raises(sfnlab.DefinitionError, match="Reference Path at /States/P/ResultPath"):
+        machine({"P": {"Type": "Pass", "ResultPath": "$.Jobs.length()", "End": True}})
+    # What comes before the function must still be a valid path.
+    with pytest.raises(sfnlab.DefinitionError, match="/States/P/Parameters"):
+        machine({"P": {"Type": "Pass", "Parameters": {"n.$": "$.a[?(.length()"}, "End": True}})
+
+
 def test_output_path_miss_uses_jayway_wording():
     ex = run({"P": {"Type": "Pass", "OutputPath": "$.x.y", "End": True}}, {"a": 1})
     assert ex.cause.endswith("Invalid path '$.x.y' : Missing property in path $['x']")
