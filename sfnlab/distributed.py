@@ -12,7 +12,8 @@ The engine's Map state calls these hooks; each iteration runs as a child executi
 * ItemBatcher groups items as ``{"Items": [...], "BatchInput": ...}`` under ``MaxItemsPerBatch``
   and ``MaxInputBytesPerBatch`` (and their ``...Path`` forms).
 * ResultWriter ``arn:aws:states:::s3:putObject`` writes ``<Prefix>/<map run id>/manifest.json``
-  and ``SUCCEEDED_0.json`` / ``FAILED_0.json`` / ``PENDING_0.json``; the Map's result becomes
+  and ``SUCCEEDED_0.json`` / ``FAILED_0.json`` / ``PENDING_0.json`` (``_1``, ``_2``, ... when a
+  file would pass 5 GiB, as on AWS); the Map's result becomes
   ``{"MapRunArn": ..., "ResultWriterDetails": {"Bucket": ..., "Key": <manifest key>}}``.
 * Without MaxConcurrency a Distributed Map runs up to 10,000 child executions at once, as on AWS.
 
@@ -22,7 +23,9 @@ Memory stays bounded whatever the item count (1,000,000 CSV rows: see ``bench/dm
   go to a :class:`Spool`, one JSON text a line in a temporary file, and each child reads its
   own input back. Only a JSON InputType object is parsed whole (it is one JSON document).
 * With a ResultWriter, each child's record goes to the spool of its result file when the child
-  ends (in the order children end); the files are uploaded from the spools at the end.
+  ends (in the order children end); the files are uploaded from the spools at the end, in
+  bounded memory (:func:`sfnlab.integrations.aws.put_file`: moto's server alone would hold a
+  file twice over).
   Without one, the results are the Map's output, held in memory as on AWS, where they must fit
   in 256 KiB (the state fails with ``States.DataLimitExceeded`` otherwise).
 * A Map Run keeps its first :attr:`MapRun.KEEP_CHILDREN` child executions in full (their
