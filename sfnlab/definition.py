@@ -11,6 +11,7 @@ one dataclass per ASL state type, dispatched on by the engine through a table.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable, Mapping
@@ -319,9 +320,15 @@ def load(definition: str | Mapping[str, Any], *, validate: bool = True) -> Machi
     )
 
 
+def _name(name: Any) -> Any:
+    """A state name as one shared string object: the key of its graph and every Next that names it
+    are then the same object, so finding the next state compares no characters."""
+    return sys.intern(name) if type(name) is str else name
+
+
 def _compile_graph(raw: Mapping[str, Any], location: str, query_language: str) -> Graph:
     states = {
-        name: _compile_state(name, body, f"{location}/States/{name}", query_language)
+        _name(name): _compile_state(_name(name), body, f"{location}/States/{name}", query_language)
         for name, body in raw["States"].items()
     }
     return Graph(raw["StartAt"], states, query_language)
@@ -349,7 +356,7 @@ def _common(name: str, raw: Mapping[str, Any], location: str, query_language: st
         location=location,
         query_language=ql,
         comment=raw.get("Comment"),
-        next=raw.get("Next"),
+        next=_name(raw.get("Next")),
         end=bool(raw.get("End", False)),
     )
     if ql == JSONPATH:
@@ -397,7 +404,7 @@ def _handlers(raw: Mapping[str, Any], ql: str) -> dict:
     catch = tuple(
         Catcher(
             error_equals=tuple(c["ErrorEquals"]),
-            next=c["Next"],
+            next=_name(c["Next"]),
             result_path=_path_or_null(c, "ResultPath", reference=True) if ql == JSONPATH else ROOT,
             raw=c,
             assign=_template(c, "Assign") if ql == JSONPATH else _jsonata(c, "Assign"),
@@ -437,7 +444,7 @@ def _compile_choice(f: dict, raw: Mapping[str, Any], ql: str, top: str) -> Choic
     branches = tuple(
         ChoiceBranch(
             rule=None if jsonata else compile_rule(rule),
-            next=rule["Next"],
+            next=_name(rule["Next"]),
             raw=rule,
             assign=_jsonata(rule, "Assign") if jsonata else _template(rule, "Assign"),
             condition=_jsonata(rule, "Condition") if jsonata else None,
@@ -445,7 +452,7 @@ def _compile_choice(f: dict, raw: Mapping[str, Any], ql: str, top: str) -> Choic
         )
         for rule in raw.get("Choices", ())
     )
-    return ChoiceState(**f, choices=branches, default=raw.get("Default"))
+    return ChoiceState(**f, choices=branches, default=_name(raw.get("Default")))
 
 
 def _compile_wait(f: dict, raw: Mapping[str, Any], ql: str, top: str) -> WaitState:

@@ -56,15 +56,22 @@ def compile_template(source: Any) -> Template:
     return Template(source, _compile(source))
 
 
+# An object template compiles to a tuple of fields ``(key, evaluator, None)`` or, for a literal
+# scalar, ``(key, None, value)``, copied without a call. A field that recurs across states (the same
+# key and path, or key and literal) is one shared tuple. A long definition is walked once per run,
+# one state after the other, so the fewer objects a state's template is made of, the fewer of them
+# are fetched from memory when the definition no longer fits the CPU caches (issue 8).
 def _compile(source: Any) -> Evaluator:
     if isinstance(source, dict):
-        fields = [_compile_field(key, value) for key, value in source.items()]
+        fields = tuple(_compile_field(key, value) for key, value in source.items())
         if len(fields) == 1:  # common, and a one-entry dict needs no comprehension
-            (only_key, only_fn), = fields
+            (only_key, only_fn, only_value), = fields
+            if only_fn is None:
+                return lambda scope, rng: {only_key: only_value}
             return lambda scope, rng: {only_key: only_fn(scope, rng)}
 
         def evaluate_object(scope: Scope, rng: random.Random) -> dict:
-            return {key: fn(scope, rng) for key, fn in fields}
+            return {key: value if fn is None else fn(scope, rng) for key, fn, value in fields}
 
         return evaluate_object
     if isinstance(source, list):
@@ -74,13 +81,26 @@ def _compile(source: Any) -> Evaluator:
     return lambda scope, rng: source
 
 
-def _compile_field(key: str, value: Any) -> tuple[str, Evaluator]:
+def _compile_field(key: str, value: Any) -> tuple[str, Evaluator | None, Any]:
     if not key.endswith(".$"):
-        return key, _compile(value)
-    name = key[:-2]
+        if value is None or isinstance(value, (str, int)):  # bool is an int
+            return _literal_field(key, value)
+        if isinstance(value, float):  # not cached: -0.0 == 0.0, yet they are other JSON
+            return key, None, value
+        return key, _compile(value), None
     if not isinstance(value, str):
         raise ValueError(f"The value for the field '{key}' must be a valid JSONPath or a valid intrinsic function call")
-    return name, compile_expression(key, value)
+    return _evaluated_field(key, value)
+
+
+@lru_cache(maxsize=4096, typed=True)  # typed: 1 and True are equal keys, but other JSON
+def _literal_field(key: str, value: Any) -> tuple[str, None, Any]:
+    return key, None, value
+
+
+@lru_cache(maxsize=4096)
+def _evaluated_field(key: str, text: str) -> tuple[str, Evaluator, None]:
+    return key[:-2], compile_expression(key, text), None
 
 
 @lru_cache(maxsize=4096)

@@ -41,6 +41,19 @@ def test_parameters_paths_context_and_literals():
     assert ex.output == {"v": 20, "lit": "$.a", "name": "P", "nested": {"n": 10}}
 
 
+def test_equal_literals_of_other_json_types_stay_apart_across_states():
+    # Literal fields are shared between states when they are the same; 1, 1.0 and true are equal
+    # in Python but not in JSON, and neither are 0.0 and -0.0.
+    literals = [1, 1.0, True, 0.0, -0.0, "1", None]
+    states = {f"S{i}": {"Type": "Pass", "Parameters": {"v": v, "n": i}, "ResultPath": f"$.r{i}",
+                        **({"Next": f"S{i + 1}"} if i + 1 < len(literals) else {"End": True})}
+              for i, v in enumerate(literals)}
+    ex = run(states, {})
+    assert ex.events[-1]["executionSucceededEventDetails"]["output"] == (
+        '{"r0":{"v":1,"n":0},"r1":{"v":1.0,"n":1},"r2":{"v":true,"n":2},"r3":{"v":0.0,"n":3},'
+        '"r4":{"v":-0.0,"n":4},"r5":{"v":"1","n":5},"r6":{"v":null,"n":6}}')
+
+
 def test_null_paths():
     ex = run({"P": {"Type": "Pass", "InputPath": None, "Result": 5, "ResultPath": None, "Next": "Q"},
               "Q": {"Type": "Pass", "OutputPath": None, "End": True}}, {"a": 1})
