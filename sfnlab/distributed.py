@@ -26,8 +26,8 @@ Memory stays bounded whatever the item count (1,000,000 CSV rows: see ``bench/dm
   ends (in the order children end); the files are uploaded from the spools at the end, in
   bounded memory (:func:`sfnlab.integrations.aws.put_file`: moto's server alone would hold a
   file twice over).
-  Without one, the results are the Map's output, held in memory as on AWS, where they must fit
-  in 256 KiB (the state fails with ``States.DataLimitExceeded`` otherwise).
+  Without one, the results are the Map's output, which must fit in 256 KiB as on AWS (the state
+  fails with ``States.DataLimitExceeded`` otherwise): past that size they go to a spool too.
 * A Map Run keeps its first :attr:`MapRun.KEEP_CHILDREN` child executions in full (their
   histories, for ``ListExecutions(mapRunArn=...)``, and their state visits, for the drawings);
   its counts cover every child.
@@ -480,25 +480,60 @@ class _Succeeded:
         return json.loads(json.loads(self.record_text(index))["Output"])
 
 
-class _SucceededInResults:
-    """The results of the children that succeeded, for a redrive, when the results are the Map's
-    output: a byte per child over the results list (a dict would cost ~100 bytes per child)."""
+class _MapResults:
+    """The results of a Distributed Map without a ResultWriter: its output, in item order.
 
-    def __init__(self, results: list) -> None:
-        self.results = results
-        self._ok = bytearray(len(results))
+    AWS checks that output as a task result: over 256 KiB the Map fails with
+    ``States.DataLimitExceeded``, whatever its ResultSelector, ResultPath or OutputPath (an
+    aws-cdk issue, #24799, shows ``ResultPath: null`` failing so). Its size is counted as the
+    results come; once past the limit the rest go to a :class:`Spool` (a temporary file) instead
+    of memory, as the output can no longer be anything but that failure. They are kept, not
+    dropped, for a redrive, which starts from the results of the children that succeeded.
+    """
 
-    def __setitem__(self, index: int, result: Any) -> None:
-        self.results[index] = result
-        self._ok[index] = 1
+    _MEMORY, _SPOOLED, _NONE = 0, 1, 2
 
+    def __init__(self, n: int, limit: int) -> None:
+        self.limit = limit
+        self.size = 2  # "[" and "]"
+        self._values: list[Any] = [None] * n
+        self._succeeded = bytearray(n)
+        self._spool: Spool | None = None
+        self._line: array | None = None  # item index -> its line in the spool (-1: not there), past the limit
+
+    @property
+    def too_large(self) -> bool:
+        return self.size > self.limit
+
+    def keep(self, index: int, result: Any, failed: bool, text: str | None = None) -> None:
+        """Keep the result of item ``index``; ``text``: its JSON text, when at hand."""
+        if text is None:
+            text = to_json(result)
+        self.size += (len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))) \
+            + (1 if self.size > 2 else 0)
+        if not failed:
+            self._succeeded[index] = 1
+        if self.too_large:
+            if self._spool is None:
+                self._spool, self._line = Spool(), array("q", [-1]) * len(self._values)
+            self._line[index] = len(self._spool)  # type: ignore[index]
+            self._spool.append_text(text)
+        else:
+            self._values[index] = result
+
+    def values(self) -> list:
+        """The results as the Map's output (only while they fit: see :attr:`too_large`)."""
+        return self._values
+
+    # What a redrive reads: the results of the children that succeeded.
     def __contains__(self, index: int) -> bool:
-        return 0 <= index < len(self._ok) and self._ok[index] == 1
+        return 0 <= index < len(self._succeeded) and self._succeeded[index] == 1
 
     def __getitem__(self, index: int) -> Any:
         if index not in self:
             raise KeyError(index)
-        return self.results[index]
+        line = -1 if self._line is None else self._line[index]
+        return self._values[index] if line < 0 else self._spool[line]  # type: ignore[index]
 
 
 class _ResultFiles:
@@ -612,11 +647,12 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
     run: MapRun = frame.record["map_run"]
     n = len(items)
     files = _ResultFiles(run, n) if state.result_writer is not None else None
-    results: list[Any] | None = None if files is not None else [None] * n
+    from .engine import PAYLOAD_LIMIT  # engine imports this module
+
+    results = _MapResults(n, PAYLOAD_LIMIT) if files is None else None
     previous = execution._previous_results(state, frame)
     # What a redrive needs: the results of the children that succeeded.
-    succeeded: Any = files.succeeded if files is not None else _SucceededInResults(results)
-    frame.record["children"] = succeeded
+    frame.record["children"] = files.succeeded if files is not None else results
     processor = state.processor
     plain = state.item_selector is None and isinstance(items, Spool)
     failure: list[StatesError] = []
@@ -634,9 +670,7 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
         if files is not None:
             files.add(execution, index, result, failed, output_text)
         else:
-            results[index] = result
-            if not failed:
-                succeeded[index] = result
+            results.keep(index, result, failed, output_text)
 
     def adopt(child, index: int) -> None:
         # The drawings show the state visits of the children the Map Run keeps (each visit holds its
@@ -746,7 +780,7 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
                     elif files is not None:  # the record holds the output's text as it is
                         keep(index, None, False, output_text)
                     else:
-                        keep(index, json.loads(output_text), False)
+                        keep(index, json.loads(output_text), False, output_text)
             if stopped:
                 raise stopped[0]
         finally:
@@ -771,8 +805,11 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
             from .engine import raise_map_failure  # engine imports this module
 
             raise_map_failure(tasks, failure, tolerance)
-        if files is None:
-            return results
+        if results is not None:
+            if results.too_large:  # checked as a task result is: Retry and Catch see it
+                raise StatesError("States.DataLimitExceeded", f"The state/task '{state.name}' returned a result "
+                                  "with a size exceeding the maximum number of bytes service limit.")
+            return results.values()
         written = yield from files.write(execution, state, value, raw, scope)
         frame.record["children"] = {}  # a Map that succeeded is never redriven
         files.close()

@@ -199,6 +199,53 @@ def test_results_over_256_kib_without_a_writer_fail_the_map(sfn, bucket):
                              {"P": {"Type": "Pass", "End": True}}, MaxConcurrency=1000)
     d = run(sfn, definition)
     assert (d["status"], d["error"]) == ("FAILED", "States.DataLimitExceeded")
+    assert d["cause"] == ("The state/task 'M' returned a result with a size exceeding the maximum number of "
+                          "bytes service limit.")
+    # The results are checked as a task result: discarding them does not help (aws-cdk issue #24799) ...
+    for discard in ({"ResultPath": None}, {"OutputPath": None}, {"ResultSelector": {"kept": 1}}):
+        d = run(sfn, {**definition, "States": {"M": {**definition["States"]["M"], **discard}}})
+        assert (d["status"], d["error"]) == ("FAILED", "States.DataLimitExceeded"), discard
+    # ... and a Catch sees it, as it sees a task result that is too large.
+    caught = {**{k: v for k, v in definition["States"]["M"].items() if k != "End"}, "Next": "Done",
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done", "ResultPath": "$.error"}]}
+    d = run(sfn, {"StartAt": "M", "States": {"M": caught, "Done": {"Type": "Pass", "End": True}}})
+    assert d["status"] == "SUCCEEDED" and json.loads(d["output"])["error"]["Error"] == "States.DataLimitExceeded"
+
+
+def test_results_past_256_kib_are_spooled_and_a_redrive_fails_the_same_way(bucket):
+    from sfnlab.distributed import _MapResults
+
+    kept = []
+    original = _MapResults.keep
+
+    def spy(self, index, result, failed, text=None):
+        original(self, index, result, failed, text)
+        kept.append(self)
+
+    calls = [0]
+
+    def echo(event, context):
+        calls[0] += 1
+        return event
+
+    sfn = sfnlab.client(functions={"Echo": echo})
+    definition = distributed({"Resource": "arn:aws:states:::s3:getObject",
+                              "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                              "Parameters": {"Bucket": bucket, "Key": "rows.csv"}},
+                             {"T": {"Type": "Task", "Resource": "Echo", "End": True}}, MaxConcurrency=1000)
+    arn = sfn.create_state_machine(name="too-big", definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_MapResults, "keep", spy)
+        ex = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    assert sfn.describe_execution(executionArn=ex)["error"] == "States.DataLimitExceeded"
+    results = kept[-1]
+    in_memory = [v for v in results.values() if v is not None]
+    assert 0 < len(in_memory) < 10_000 and len(results._spool) == 10_000 - len(in_memory)
+    assert results[9_999] == {"id": "9999", "amount": "99"} and results[0] == {"id": "0", "amount": "0"}
+    # Every child succeeded: a redrive runs none of them again and fails as before.
+    sfn.redrive_execution(executionArn=ex)
+    d = sfn.describe_execution(executionArn=ex)
+    assert (d["status"], d["error"], calls[0]) == ("FAILED", "States.DataLimitExceeded", 10_000)
 
 
 def test_many_children_write_every_result_and_keep_a_bounded_few(sfn, bucket):
