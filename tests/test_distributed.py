@@ -36,6 +36,21 @@ def distributed(reader: dict, processor_states: dict, **extra) -> dict:
         "End": True, **extra}}}
 
 
+# A processor whose children fail for the rows whose amount is "13" and output {"id": ...} otherwise.
+UNLUCKY_13 = {
+    "Odd": {"Type": "Choice", "Choices": [{"Variable": "$.amount", "StringEquals": "13", "Next": "Bad"}],
+            "Default": "Ok"},
+    "Bad": {"Type": "Fail", "Error": "Unlucky", "Cause": "13"},
+    "Ok": {"Type": "Pass", "Parameters": {"id.$": "$.id"}, "End": True},
+}
+
+
+def manifest_of(s3, bucket: str, described: dict) -> dict:
+    """The manifest.json a ResultWriter wrote, found from the execution's output."""
+    key = json.loads(described["output"])["ResultWriterDetails"]["Key"]
+    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
 def run(sfn, definition: dict) -> dict:
     arn = sfn.create_state_machine(name=f"dm-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition),
                                    roleArn=ROLE)["stateMachineArn"]
@@ -253,10 +268,7 @@ def test_many_children_write_every_result_and_keep_a_bounded_few(sfn, bucket):
         {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation":
                                                                         "FIRST_ROW", "MaxItems": 3000},
          "Parameters": {"Bucket": bucket, "Key": "rows.csv"}},
-        {"Odd": {"Type": "Choice", "Choices": [{"Variable": "$.amount", "StringEquals": "13", "Next": "Bad"}],
-                 "Default": "Ok"},
-         "Bad": {"Type": "Fail", "Error": "Unlucky", "Cause": "13"},
-         "Ok": {"Type": "Pass", "Parameters": {"id.$": "$.id"}, "End": True}},
+        UNLUCKY_13,
         MaxConcurrency=50, ToleratedFailureCount=30,
         ResultWriter={"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": bucket, "Prefix": "many"}})
     d = run(sfn, definition)
@@ -324,8 +336,7 @@ def test_redrive_runs_only_the_children_that_did_not_succeed(bucket, writer):
         assert json.loads(d["output"]) == expected
         return
     s3 = sfn.sfnlab.aws_client("s3")
-    manifest = json.loads(s3.get_object(Bucket=bucket, Key=json.loads(d["output"])["ResultWriterDetails"]["Key"])
-                          ["Body"].read())
+    manifest = manifest_of(s3, bucket, d)
     [entry] = manifest["ResultFiles"]["SUCCEEDED"]
     records = json.loads(s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read())
     assert sorted((json.loads(r["Output"]) for r in records), key=lambda o: o["twice"]) == expected
@@ -531,8 +542,7 @@ def test_a_result_file_over_several_mib_is_uploaded_as_spooled(sfn, bucket, monk
     d = run(sfn, definition)
     assert d["status"] == "SUCCEEDED", d
     s3 = sfn.sfnlab.aws_client("s3")
-    manifest = json.loads(s3.get_object(Bucket=bucket, Key=json.loads(d["output"])["ResultWriterDetails"]["Key"])
-                          ["Body"].read())
+    manifest = manifest_of(s3, bucket, d)
     [entry] = manifest["ResultFiles"]["SUCCEEDED"]
     [(key, spooled)] = written
     assert key == entry["Key"] and key.endswith("/SUCCEEDED_0.json")
@@ -552,17 +562,13 @@ def test_result_files_past_the_size_limit_continue_in_the_next_file(sfn, bucket,
         {"Resource": "arn:aws:states:::s3:getObject",
          "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "MaxItems": 40},
          "Parameters": {"Bucket": bucket, "Key": "rows.csv"}},
-        {"Odd": {"Type": "Choice", "Choices": [{"Variable": "$.amount", "StringEquals": "13", "Next": "Bad"}],
-                 "Default": "Ok"},
-         "Bad": {"Type": "Fail", "Error": "Unlucky", "Cause": "13"},
-         "Ok": {"Type": "Pass", "Parameters": {"id.$": "$.id"}, "End": True}},
+        UNLUCKY_13,
         MaxConcurrency=1, ToleratedFailureCount=1,
         ResultWriter={"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": bucket, "Prefix": "split"}})
     d = run(sfn, definition)
     assert d["status"] == "SUCCEEDED", d
     s3 = sfn.sfnlab.aws_client("s3")
-    manifest = json.loads(s3.get_object(Bucket=bucket, Key=json.loads(d["output"])["ResultWriterDetails"]["Key"])
-                          ["Body"].read())
+    manifest = manifest_of(s3, bucket, d)
     succeeded = manifest["ResultFiles"]["SUCCEEDED"]
     assert len(succeeded) > 2 and [e["Key"].rsplit("/", 1)[1] for e in succeeded] == \
         [f"SUCCEEDED_{n}.json" for n in range(len(succeeded))]
