@@ -38,14 +38,31 @@ class FieldFailure(StatesError):
 
 
 class Template:
-    """A compiled payload template; ``evaluate(scope, rng)`` returns a fresh JSON value."""
+    """A compiled payload template; ``evaluate(scope, rng)`` returns a fresh JSON value.
 
-    __slots__ = ("source", "evaluate")
+    An object (the usual template) keeps its fields in the template itself, so evaluating it
+    reaches them in one step (see the note above :func:`_compile`); any other value is a compiled
+    function.
+    """
 
-    def __init__(self, source: Any, evaluate: Evaluator) -> None:
+    __slots__ = ("source", "_fields", "_function")
+
+    def __init__(self, source: Any) -> None:
         self.source = source
-        # evaluate(scope, rng): the compiled function itself, called without a wrapper.
-        self.evaluate = evaluate
+        if isinstance(source, dict):
+            self._fields: tuple | None = tuple(_compile_field(key, value) for key, value in source.items())
+            self._function: Evaluator | None = None
+        else:
+            self._fields, self._function = None, _compile(source)
+
+    def evaluate(self, scope: Scope, rng: random.Random) -> Any:
+        fields = self._fields
+        if fields is None:
+            return self._function(scope, rng)  # type: ignore[misc]
+        if len(fields) == 1:  # common, and a one-entry dict needs no comprehension
+            (key, fn, value), = fields
+            return {key: value if fn is None else fn(scope, rng)}
+        return {key: value if fn is None else fn(scope, rng) for key, fn, value in fields}
 
     def __repr__(self) -> str:
         return f"Template({json.dumps(self.source)[:60]})"
@@ -53,27 +70,18 @@ class Template:
 
 def compile_template(source: Any) -> Template:
     """Compile a payload template. Raises ValueError for a ``.$`` value that is not a path or call."""
-    return Template(source, _compile(source))
+    return Template(source)
 
 
-# An object template compiles to a tuple of fields ``(key, evaluator, None)`` or, for a literal
-# scalar, ``(key, None, value)``, copied without a call. A field that recurs across states (the same
-# key and path, or key and literal) is one shared tuple. A long definition is walked once per run,
-# one state after the other, so the fewer objects a state's template is made of, the fewer of them
-# are fetched from memory when the definition no longer fits the CPU caches (issue 8).
+# An object template is a tuple of fields ``(key, evaluator, None)`` or, for a literal scalar,
+# ``(key, None, value)``, copied without a call, kept in its Template. A field that recurs across
+# states (the same key and path, or key and literal) is one shared tuple. A long definition is
+# walked once per run, one state after the other, so the fewer objects a state's template is made
+# of, the fewer of them are fetched from memory when the definition no longer fits the CPU caches
+# (issue 8).
 def _compile(source: Any) -> Evaluator:
     if isinstance(source, dict):
-        fields = tuple(_compile_field(key, value) for key, value in source.items())
-        if len(fields) == 1:  # common, and a one-entry dict needs no comprehension
-            (only_key, only_fn, only_value), = fields
-            if only_fn is None:
-                return lambda scope, rng: {only_key: only_value}
-            return lambda scope, rng: {only_key: only_fn(scope, rng)}
-
-        def evaluate_object(scope: Scope, rng: random.Random) -> dict:
-            return {key: value if fn is None else fn(scope, rng) for key, fn, value in fields}
-
-        return evaluate_object
+        return Template(source).evaluate
     if isinstance(source, list):
         items = [_compile(v) for v in source]
         return lambda scope, rng: [fn(scope, rng) for fn in items]
