@@ -249,9 +249,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--functions", "-f", action="append", metavar="FILE.py|MODULE",
                        help="Python Lambda functions; repeatable")
     serve.add_argument("--mock-config", metavar="FILE", help="Step Functions Local mock configuration (JSON)")
+    serve.add_argument("--max-connections", type=_positive_int, default=100, metavar="N",
+                       help="connections served at once (default 100); more wait to be accepted")
     serve.set_defaults(handler=cmd_serve)
     add_quiz_command(commands)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def add_quiz_command(commands) -> None:
@@ -278,7 +290,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"sfnlab: Step Functions API on http://{host}:{port} (Ctrl-C stops)", flush=True)
 
     try:
-        serve(args.host, args.port, functions=functions, mock_config=args.mock_config, announce=announce)
+        serve(args.host, args.port, functions=functions, mock_config=args.mock_config, announce=announce,
+              max_connections=args.max_connections)
     except OSError as exc:
         import errno
         import socket

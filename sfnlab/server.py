@@ -79,17 +79,48 @@ def _too_large(limit: int) -> _Refusal:
 
 
 class _Server(ThreadingHTTPServer):
+    """A thread per connection, at most ``max_connections`` at once.
+
+    Past the cap the server stops accepting until a connection ends: the next ones wait in the
+    listen backlog instead of each getting a thread, so many idle or slow clients (each may hold
+    a thread up to the socket timeout) cannot exhaust the process.
+    """
+
     daemon_threads = True
     request_queue_size = 128  # a classroom connecting at once must not overflow the listen backlog
 
-    def __init__(self, address: tuple[str, int], handler: Any) -> None:
+    def __init__(self, address: tuple[str, int], handler: Any, max_connections: int) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._stopping = False
         super().__init__(address, handler)
+
+    def shutdown(self) -> None:
+        self._stopping = True  # an accept waiting for a slot gives up (see process_request)
+        super().shutdown()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Taken here, in the accepting thread, so that accepting pauses while every slot is busy.
+        while not self._slots.acquire(timeout=0.5):
+            if self._stopping:
+                self.shutdown_request(request)
+                return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 def make_server(host: str = "127.0.0.1", port: int = 8083, client: Any = None, *, timeout: float = 30.0,
-                **client_options: Any):
+                max_connections: int = 100, **client_options: Any):
     """An HTTP server (not yet serving) in front of ``client``'s account, or a new ``sfnlab.client()``.
 
     Args:
@@ -98,6 +129,7 @@ def make_server(host: str = "127.0.0.1", port: int = 8083, client: Any = None, *
         client: an ``sfnlab.client()`` whose account answers; by default a new one.
         timeout: seconds a connection may stay silent (and the most a request body may take to
             arrive, times two) before its thread gives up on it.
+        max_connections: connections served at once, each by a thread; more wait to be accepted.
 
     Returns the ``ThreadingHTTPServer``; ``server.server_address`` holds the port actually bound
     and ``server.sfn`` the client.
@@ -296,7 +328,9 @@ def make_server(host: str = "127.0.0.1", port: int = 8083, client: Any = None, *
 
         do_POST = do_GET = do_PUT = do_DELETE = do_HEAD = _handle
 
-    server = _Server((host, port), Handler)
+    if max_connections < 1:
+        raise ValueError(f"max_connections must be at least 1, not {max_connections}")
+    server = _Server((host, port), Handler, max_connections)
     server.sfn = client  # type: ignore[attr-defined]
     return server
 

@@ -86,7 +86,12 @@ def test_serve_subcommand_is_registered():
     from sfnlab.cli import build_parser
 
     args = build_parser().parse_args(["serve", "--port", "0"])
-    assert args.port == 0 and args.handler.__name__ == "cmd_serve"
+    assert args.port == 0 and args.handler.__name__ == "cmd_serve" and args.max_connections == 100
+    assert build_parser().parse_args(["serve", "--max-connections", "8"]).max_connections == 8
+    for bad in ("0", "many"):
+        refused = subprocess.run([sys.executable, "-m", "sfnlab", "serve", "--max-connections", bad],
+                                 capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 2 and "--max-connections" in refused.stderr, refused.stderr
 
 
 # -- what AWS refuses before Step Functions sees a request ---------------------------------------
@@ -203,6 +208,35 @@ def test_a_silent_client_is_dropped_and_does_not_block_others():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_connections_past_the_cap_wait_to_be_accepted_and_are_then_served():
+    import socket
+
+    server = make_server("127.0.0.1", 0, max_connections=2)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host, port = server.server_address[:2]
+    handlers_before = threading.active_count()
+    idle = [socket.create_connection((host, port), timeout=30) for _ in range(5)]
+    try:
+        deadline = time.monotonic() + 10
+        while threading.active_count() - handlers_before < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)  # time enough to accept the other three, were there no cap
+        assert threading.active_count() - handlers_before == 2  # one thread per served connection, no more
+        answers: list = []
+        asking = threading.Thread(target=lambda: answers.append(
+            boto("stepfunctions", f"http://{host}:{port}").list_activities()["activities"]))
+        asking.start()
+        for sock in idle:  # as connections end, the waiting ones are accepted in turn
+            sock.close()
+        asking.join(timeout=60)
+        assert answers == [[]]
+    finally:
+        server.shutdown()
+        server.server_close()
+    with pytest.raises(ValueError, match="at least 1"):
+        make_server("127.0.0.1", 0, max_connections=0)
 
 
 def test_is_loopback():
