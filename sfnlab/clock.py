@@ -125,7 +125,7 @@ class Resumed:
 class Task:
     """One line of control: a generator, its result once finished, and who waits for it."""
 
-    gen: Generator
+    gen: Generator[Any, Any, Any]
     name: str = ""
     done: bool = False
     result: Any = None
@@ -157,12 +157,12 @@ class Scheduler:
         self._suspended: dict[Any, tuple[Task, Suspend, int]] = {}
 
     # -- creating and resuming work ------------------------------------------------------------
-    def spawn(self, gen: Generator, name: str = "") -> Task:
+    def spawn(self, gen: Generator[Any, Any, Any], name: str = "") -> Task:
         task = Task(gen, name)
         self._ready.append((task, None))
         return task
 
-    def spawn_next(self, sibling: Task, gen: Generator, name: str = "") -> Task:
+    def spawn_next(self, sibling: Task, gen: Generator[Any, Any, Any], name: str = "") -> Task:
         """Start ``gen`` to run right after ``sibling``'s current step, joined by whoever joins ``sibling``.
 
         For work started lazily (a Map's workers, each from its predecessor's ``on_pause``): the

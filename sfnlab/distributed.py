@@ -232,7 +232,7 @@ def _number(execution, state, config: dict, name: str, value: Any, raw: Any, sco
     return found
 
 
-def read_items(execution, state, value: Any, raw: Any, scope, frame) -> Generator:
+def read_items(execution, state, value: Any, raw: Any, scope, frame) -> Generator[Any, Any, Any]:
     """The items an ItemReader reads, as a :class:`Spool` (read as a stream where the format allows)."""
     reader = dict(state.item_reader or {})
     resource = str(reader.get("Resource", ""))
@@ -581,7 +581,7 @@ class _ResultFiles:
         for spool in self.spools.values():
             spool.close()
 
-    def write(self, execution, state, value: Any, raw: Any, scope) -> Generator:
+    def write(self, execution, state, value: Any, raw: Any, scope) -> Generator[Any, Any, Any]:
         """Upload the result files and the manifest; the Map's result is where they were written."""
         writer = dict(state.result_writer or {})
         params = _evaluate(execution, state, writer.get("Arguments", writer.get("Parameters")), value, raw, scope,
@@ -621,7 +621,7 @@ def _is_failure(result: Any) -> bool:
     return isinstance(result, dict) and set(result) in ({"Error"}, {"Error", "Cause"})
 
 
-def write_results(execution, state, results: list, value: Any, raw: Any, scope, frame) -> Generator:
+def write_results(execution, state, results: list, value: Any, raw: Any, scope, frame) -> Generator[Any, Any, Any]:
     """A ResultWriter on a Map whose results are a list (an inline Map): write them as AWS does."""
     run = frame.record.get("map_run") or MapRun(_map_run_arn(execution, state), execution.info.arn,
                                                 execution.runtime.clock.now)
@@ -636,7 +636,7 @@ def write_results(execution, state, results: list, value: Any, raw: Any, scope, 
 
 
 def run_children(execution, state, value: Any, raw: Any, items, limit: int, scope, frame,
-                 tolerance: tuple[int, float] | None) -> Generator:
+                 tolerance: tuple[int, float] | None) -> Generator[Any, Any, Any]:
     """Run every item (or batch) as a child execution of the Map Run; return the Map's result.
 
     ``items`` is a list or a :class:`Spool`. At most ``limit`` children run at once
@@ -689,7 +689,7 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
     def failed_result(exc: StatesError) -> dict:
         return {"Error": exc.error, "Cause": exc.cause} if exc.cause is not None else {"Error": exc.error}
 
-    def worker() -> Generator:
+    def worker() -> Generator[Any, Any, Any]:
         while not failure and next_index[0] < n:
             index = next_index[0]
             next_index[0] += 1
@@ -716,7 +716,7 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
             adopt(child, index)
             keep(index, result, False)
 
-    def pooled_worker(processes: int) -> Generator:
+    def pooled_worker(processes: int) -> Generator[Any, Any, Any]:
         """What ``worker`` does, with the children run in worker processes.
 
         Only for children that never wait and never draw from the random source (see
@@ -788,7 +788,7 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
         return
         yield  # pragma: no cover - a line of control, like ``worker``
 
-    def idle() -> Generator:
+    def idle() -> Generator[Any, Any, Any]:
         # The other lines of control the in-process run would have: they find no item left.
         return
         yield  # pragma: no cover

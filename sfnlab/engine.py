@@ -311,7 +311,7 @@ class Execution:
         return execution_html(self)
 
     # -- running --------------------------------------------------------------------------------
-    def _spawn(self, gen: Generator, name: str = "", after: Task | None = None) -> Task:
+    def _spawn(self, gen: Generator[Any, Any, Any], name: str = "", after: Task | None = None) -> Task:
         """A new line of control; ``after``: run it right after that task's step (Scheduler.spawn_next)."""
         scheduler = self.runtime.scheduler
         task = scheduler.spawn(gen, name) if after is None else scheduler.spawn_next(after, gen, name)
@@ -336,7 +336,7 @@ class Execution:
         for callback in list(self.on_finish):
             callback(self)
 
-    def _main_line(self, resume: dict | None = None) -> Generator:
+    def _main_line(self, resume: dict | None = None) -> Generator[Any, Any, Any]:
         """The execution's top line of control; ``resume`` restarts it at a failed state (redrive)."""
         if resume is None:
             frame = Frame(0, {})
@@ -369,7 +369,7 @@ class Execution:
                          final=True)
         self._finish("SUCCEEDED", output=output)
 
-    def run_as_child(self, graph: d.Graph, value: Any) -> Generator:
+    def run_as_child(self, graph: d.Graph, value: Any) -> Generator[Any, Any, Any]:
         """Run as a Distributed Map child execution inside its parent's line of control.
 
         Returns the output, or raises the StatesError the child failed with.
@@ -388,7 +388,7 @@ class Execution:
         self._finish("SUCCEEDED", output=output)
         return output
 
-    def _watchdog(self, seconds: float) -> Generator:
+    def _watchdog(self, seconds: float) -> Generator[Any, Any, Any]:
         yield Sleep(seconds, passive=True)
         if not self.done:
             self._cancel_all()
@@ -396,7 +396,7 @@ class Execution:
             self._finish("TIMED_OUT", error="States.Timeout")
 
     # -- graphs and states ----------------------------------------------------------------------
-    def _run_graph(self, graph: d.Graph, value: Any, frame: Frame, start: str | None = None) -> Generator:
+    def _run_graph(self, graph: d.Graph, value: Any, frame: Frame, start: str | None = None) -> Generator[Any, Any, Any]:
         name = start or graph.start_at
         states = graph.states
         while True:
@@ -431,14 +431,14 @@ class Execution:
             ctx["Task"] = {"Token": token}
         return ctx
 
-    def run_state(self, state: d.State, raw: Any, frame: Frame) -> Generator:
+    def run_state(self, state: d.State, raw: Any, frame: Frame) -> Generator[Any, Any, Any]:
         """Run one state (TestState): a generator returning ``(next state, output)``."""
         return self._run_state(state, raw, frame)
 
     # A state visit: _enter (StateEntered, its record), the state type's handler, _exit
     # (StateExited) or _state_failed. _run_state is the generator every state type can run in;
     # _run_instant is the same visit as a plain call, for the types that never wait.
-    def _run_state(self, state: d.State, raw: Any, frame: Frame) -> Generator:
+    def _run_state(self, state: d.State, raw: Any, frame: Frame) -> Generator[Any, Any, Any]:
         kind = _KINDS[state.type]
         record = self._enter(kind, state, raw, frame)
         try:
@@ -692,7 +692,7 @@ class Execution:
             self._assign(state.assign, rule_scope, frame)
         return state.default, self._apply_output(state, value, scope)
 
-    def _run_wait(self, state: d.WaitState, raw: Any, frame: Frame, entered: int) -> Generator:
+    def _run_wait(self, state: d.WaitState, raw: Any, frame: Frame, entered: int) -> Generator[Any, Any, Any]:
         now = self.runtime.clock.now
         scope = self._scope(raw, state, now, frame)
         value = raw if state.is_jsonata else self._recorded_input(state, raw, scope, frame)
@@ -752,7 +752,7 @@ class Execution:
         return max(0.0, float(seconds))
 
     # Task, Parallel and Map share Retry/Catch around one "attempt".
-    def _with_handlers(self, state: d._Handles, raw: Any, frame: Frame, attempt: Callable) -> Generator:
+    def _with_handlers(self, state: d._Handles, raw: Any, frame: Frame, attempt: Callable) -> Generator[Any, Any, Any]:
         test = self.test_mode
         counts = [test.retrier_retry_count if test else 0] * len(state.retry)
         retry_count = test.retrier_retry_count if test else 0
@@ -809,13 +809,13 @@ class Execution:
         self._assign(catcher.assign, scope.with_input(error_output), frame)
         return self._apply_result_path(catcher.result_path, raw, error_output)
 
-    def _run_task(self, state: d.TaskState, raw: Any, frame: Frame, entered: int) -> Generator:
+    def _run_task(self, state: d.TaskState, raw: Any, frame: Frame, entered: int) -> Generator[Any, Any, Any]:
         from .tasks import run_task
 
         # A task token exists for callbacks and, as AWS was recorded doing, for .sync tasks too.
         callback = state.resource.endswith(".waitForTaskToken") or ".sync" in state.resource
 
-        def attempt(retry_count: int) -> Generator:
+        def attempt(retry_count: int) -> Generator[Any, Any, Any]:
             token = self.task_token() if callback else None
             scope = self._scope(raw, state, self.runtime.clock.now, frame, retry_count, token)
             value = self._effective_input(state, raw, scope, frame)
@@ -841,8 +841,8 @@ class Execution:
         bits = self.runtime.random.getrandbits(384)
         return base64.urlsafe_b64encode(bits.to_bytes(48, "big")).decode().rstrip("=")
 
-    def _run_parallel(self, state: d.ParallelState, raw: Any, frame: Frame, entered: int) -> Generator:
-        def attempt(retry_count: int) -> Generator:
+    def _run_parallel(self, state: d.ParallelState, raw: Any, frame: Frame, entered: int) -> Generator[Any, Any, Any]:
+        def attempt(retry_count: int) -> Generator[Any, Any, Any]:
             scope = self._scope(raw, state, self.runtime.clock.now, frame, retry_count)
             value = self._effective_input(state, raw, scope, frame)
             if self.test_mode is not None and self.test_mode.has_mock:
@@ -870,8 +870,8 @@ class Execution:
 
         return (yield from self._with_handlers(state, raw, frame, attempt))
 
-    def _run_map(self, state: d.MapState, raw: Any, frame: Frame, entered: int) -> Generator:
-        def attempt(retry_count: int) -> Generator:
+    def _run_map(self, state: d.MapState, raw: Any, frame: Frame, entered: int) -> Generator[Any, Any, Any]:
+        def attempt(retry_count: int) -> Generator[Any, Any, Any]:
             scope = self._scope(raw, state, self.runtime.clock.now, frame, retry_count)
             if state.is_jsonata:
                 value = raw
@@ -1011,7 +1011,7 @@ class Execution:
         return selector.evaluate(Scope(value, ctx, frame.variables), self.runtime.random)
 
     def _run_iterations(self, state: d.MapState, value: Any, raw: Any, items: list, limit: int, scope: Scope,
-                        frame: Frame, tolerance: tuple[int, float] | None = None) -> Generator:
+                        frame: Frame, tolerance: tuple[int, float] | None = None) -> Generator[Any, Any, Any]:
         n = len(items)
         results: list[Any] = [None] * n
         if n == 0:
@@ -1031,7 +1031,7 @@ class Execution:
             count, percentage = tolerance
             return len(tolerated) > count and 100.0 * len(tolerated) / n > percentage
 
-        def worker() -> Generator:
+        def worker() -> Generator[Any, Any, Any]:
             while not failure and next_index[0] < n:
                 index = next_index[0]
                 next_index[0] += 1

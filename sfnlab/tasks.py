@@ -220,7 +220,7 @@ def _seconds_from_path(path, scope: Scope) -> int:
     return value
 
 
-def run_task(execution: "Execution", state: "TaskState", value: Any, scope: Scope, frame: "Frame") -> Generator:
+def run_task(execution: "Execution", state: "TaskState", value: Any, scope: Scope, frame: "Frame") -> Generator[Any, Any, Any]:
     """Run one attempt of a Task state's work on its effective input ``value``; returns the result."""
     timeout, heartbeat = _timeouts(execution, state, scope)
     resource = state.resource
@@ -241,7 +241,7 @@ class _TimedOut(Exception):
     pass
 
 
-def _spend(execution: "Execution", timeout: int | None) -> Generator:
+def _spend(execution: "Execution", timeout: int | None) -> Generator[Any, Any, Any]:
     """Let the virtual time a function took pass; past the Task's TimeoutSeconds, it timed out."""
     seconds = getattr(execution, "lambda_seconds", 0.0)
     execution.lambda_seconds = 0.0
@@ -252,7 +252,7 @@ def _spend(execution: "Execution", timeout: int | None) -> Generator:
         yield Sleep(seconds)
 
 
-def _run_lambda_arn(execution, state, value, frame, timeout, heartbeat) -> Generator:
+def _run_lambda_arn(execution, state, value, frame, timeout, heartbeat) -> Generator[Any, Any, Any]:
     history = execution.history
     details: dict[str, Any] = {"input": to_json(value), "inputDetails": {"truncated": False}, "resource": state.resource}
     if timeout is not None:
@@ -279,7 +279,7 @@ def _run_lambda_arn(execution, state, value, frame, timeout, heartbeat) -> Gener
     return payload
 
 
-def _run_lambda_invoke(execution, state, value, frame, timeout, heartbeat) -> Generator:
+def _run_lambda_invoke(execution, state, value, frame, timeout, heartbeat) -> Generator[Any, Any, Any]:
     history = execution.history
     runtime = execution.runtime
     base = {"resource": "invoke", "resourceType": "lambda"}

@@ -483,7 +483,7 @@ class _Run:
             return self.input
 
 
-def _drive(runtime: engine.Runtime, gen: Generator) -> Any:
+def _drive(runtime: engine.Runtime, gen: Generator[Any, Any, Any]) -> Any:
     """Run a state's generator to its end. A Sleep (a Wait state) takes no time in TestState."""
     value: Any = None
     while True:
@@ -499,10 +499,10 @@ def _drive(runtime: engine.Runtime, gen: Generator) -> Any:
         raise TypeError(f"unexpected command {command!r}")
 
 
-def _on_scheduler(runtime: engine.Runtime, gen: Generator, first: Any) -> Any:
+def _on_scheduler(runtime: engine.Runtime, gen: Generator[Any, Any, Any], first: Any) -> Any:
     """Hand a generator that waits on other lines of control (or the outside) to the scheduler."""
 
-    def rest() -> Generator:
+    def rest() -> Generator[Any, Any, Any]:
         command = first
         while True:
             try:

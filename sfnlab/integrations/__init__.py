@@ -31,7 +31,7 @@ __all__ = ["run", "TOKEN_KEY"]
 TOKEN_KEY = "task-token"  # Suspend keys are (TOKEN_KEY, token)
 
 
-def run(execution, state, value, scope, frame, resource: dict, timeout, heartbeat) -> Generator:
+def run(execution, state, value, scope, frame, resource: dict, timeout, heartbeat) -> Generator[Any, Any, Any]:
     """One attempt of a Task whose Resource is a Step Functions service ARN (not plain Lambda)."""
     service, api, pattern = resource["service"], resource["api"], resource["pattern"] or ""
     if service == "activity":
@@ -97,7 +97,7 @@ def register_token(execution, token: str, kind: str, **extra: Any) -> None:
     tokens[token] = {"execution": execution, "key": (TOKEN_KEY, token), "kind": kind, **extra}
 
 
-def wait_for_token(execution, task: "_TaskEvents", token: str, timeout, heartbeat) -> Generator:
+def wait_for_token(execution, task: "_TaskEvents", token: str, timeout, heartbeat) -> Generator[Any, Any, Any]:
     resumed: Resumed = yield Suspend((TOKEN_KEY, token), timeout=timeout, heartbeat=heartbeat)
     if resumed.timed_out:
         failure = StatesError("States.Timeout", None)

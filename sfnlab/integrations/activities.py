@@ -18,7 +18,7 @@ from . import TOKEN_KEY, register_token
 __all__ = ["run_activity"]
 
 
-def run_activity(execution, state, value: Any, frame, timeout, heartbeat) -> Generator:
+def run_activity(execution, state, value: Any, frame, timeout, heartbeat) -> Generator[Any, Any, Any]:
     history = execution.history
     runtime = execution.runtime
     backend = getattr(runtime, "backend", None)

@@ -70,7 +70,7 @@ def _api_error(exc, sdk: bool, backend) -> StatesError:
                        f"Request ID: {request_id}; Proxy: null)")
 
 
-def call_states(execution, api: str, pattern: str, value: Any, task, timeout, heartbeat, *, sdk: bool) -> Generator:
+def call_states(execution, api: str, pattern: str, value: Any, task, timeout, heartbeat, *, sdk: bool) -> Generator[Any, Any, Any]:
     from ..backend import ApiError
 
     backend = _backend(execution)
