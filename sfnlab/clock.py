@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, Callable, Generator, Iterator
+from typing import Any, Callable, Generator, Iterator, cast
 
 __all__ = ["VirtualClock", "Scheduler", "Task", "Sleep", "Join", "Suspend", "Resumed", "iso"]
 
@@ -117,7 +117,7 @@ class Resumed:
     """What a suspended generator receives back."""
 
     value: Any = None
-    error: tuple[str, str | None] | None = None  # (error, cause) from SendTaskFailure
+    error: tuple[str | None, str | None] | None = None  # (error, cause) from SendTaskFailure; either may be None
     timed_out: str | None = None  # "timeout" | "heartbeat"
 
 
@@ -295,7 +295,7 @@ class Scheduler:
 
     @staticmethod
     def _paused(task: Task) -> None:
-        callback, task.on_pause = task.on_pause, None
+        callback, task.on_pause = cast(Callable[[], None], task.on_pause), None  # called when it is set
         callback()
 
     def _handle(self, task: Task, command: Any) -> None:

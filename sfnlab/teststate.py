@@ -38,7 +38,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Generator
+from collections.abc import Generator, Set
 from functools import lru_cache
 from typing import Any
 
@@ -49,6 +49,7 @@ from .definition import JSONATA, JSONPATH, Machine, load
 from .errors import DefinitionError, Diagnostic, StatesError, matches
 from .history import to_json
 from .paths import PathNotFound, Scope
+from .visits import Visit
 
 __all__ = ["STATE_NAME", "test_state"]
 
@@ -129,7 +130,7 @@ def _test_state(runtime: engine.Runtime, definition: str, roleArn: str | None, i
         raise _invalid("RoleArn must be specified when testing a Task state")
 
     mock_result: Any = None
-    mock_error: tuple[str, str | None] | None = None
+    mock_error: tuple[str | None, str | None] | None = None
     if has_result:
         mock_result = _mock_result(mock["result"], raw, config)
         mode = mock.get("fieldValidationMode") or "STRICT"
@@ -427,7 +428,7 @@ class _Run:
             out["inspectionData"] = inspection
         return {k: v for k, v in out.items() if v is not None}
 
-    def _record(self) -> dict | None:
+    def _record(self) -> Visit | None:
         for record in self.execution.records:
             if not record["scope"]:
                 return record
@@ -630,7 +631,7 @@ def _pascal(name: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def _check_structure(shape: Any, value: dict, strict: bool, free: set[str] = frozenset()) -> None:
+def _check_structure(shape: Any, value: dict, strict: bool, free: Set[str] = frozenset()) -> None:
     members = {_pascal(k): v for k, v in shape.members.items()}
     if strict:
         for required in shape.required_members:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping, TypeGuard
 
 from ._timestamps import is_timestamp
 from ._json import json_type
@@ -334,7 +334,7 @@ def _kind_of(value: Any) -> str:
 _is_jsonata = is_expression
 
 
-def validate(definition: str | dict, *, type: str = "STANDARD") -> list[Diagnostic]:  # noqa: A002 - AWS's name
+def validate(definition: str | Mapping[str, Any], *, type: str = "STANDARD") -> list[Diagnostic]:  # noqa: A002 - AWS's name
     """Validate a definition as AWS CreateStateMachine / ValidateStateMachineDefinition do.
 
     Args:
@@ -587,7 +587,7 @@ class _StateContext:
 # Value checks
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[float]:
     if isinstance(value, bool):
         return False
     return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
@@ -1103,7 +1103,7 @@ def _graph(w: _Walk) -> None:
 def _container_graph(w: _Walk, base: str, machine: dict) -> None:
     """Dangling targets, then no terminal state (which hides the reachability walk) or unreachable states."""
     states: dict = machine["States"]
-    start = machine.get("StartAt")
+    start: Any = machine.get("StartAt")  # any JSON value; a name once found in states
     if start not in states:
         w.error("missing_target", _at(base, "StartAt"), code=MISSING_TARGET, target=start)
     edges: dict[str, list[str]] = {}

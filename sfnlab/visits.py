@@ -20,7 +20,10 @@ The keys::
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .distributed import MapRun
 
 __all__ = ["Visit"]
 
@@ -34,6 +37,9 @@ class Visit(Mapping):
     """One state visit of an execution (see the module docstring for its keys)."""
 
     __slots__ = _ALWAYS + _SOMETIMES
+    # The slots in _SOMETIMES, unset until a Map or Parallel sets them (annotations only: no class attribute).
+    children: Any  # results by index: a dict, or a Distributed Map's own record of them
+    map_run: MapRun
 
     def __init__(self, name: str, type: str, scope: tuple, entered_event: int, entered_time: float,
                  inspection: dict, attempts: list | tuple = (), variables_at_entry: Any = None) -> None:
