@@ -153,7 +153,7 @@ def compile_rule(rule: dict) -> Rule:
         if name in rule:
             read = _reader(variable, strict=False)
             want = rule[name]
-            return lambda scope, test=test: (v := read(scope)) is not _MISSING and test(v) == want
+            return lambda scope, test=test: (v := read(scope)) is not _MISSING and test(v) == want  # type: ignore[misc]  # mypy infers no lambda with a default
     read = _reader(variable, strict=True)
     if _MATCHES in rule:
         pattern = Wildcard(rule[_MATCHES])

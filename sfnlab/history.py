@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any
+from typing import Any, cast
 
 from .errors import StatesError
 
@@ -18,7 +18,7 @@ __all__ = ["History", "HistoryLimitExceeded", "details_key", "to_json"]
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _ENCODE = _ENCODER.encode
 try:
-    from json.encoder import c_make_encoder as _c_make_encoder
+    from json.encoder import c_make_encoder as _c_make_encoder  # type: ignore[attr-defined]  # C accelerator, not in typeshed
     from json.encoder import encode_basestring as _encode_string
 except ImportError:  # pragma: no cover - interpreters without json's C accelerator
     _c_make_encoder = None
@@ -112,7 +112,7 @@ class History:
     def add(self, event_type: str, previous: int, details: dict | None = None, *, final: bool = False) -> int:
         """Append an event; returns its id. Raises HistoryLimitExceeded when the history is full."""
         if self._count >= self._room and not final:
-            raise HistoryLimitExceeded(self.limit)
+            raise HistoryLimitExceeded(cast(int, self.limit))  # no limit: the room is infinite
         self._log += (self.clock.now, event_type, previous, details, None)
         self._count += 1
         return self._count
@@ -120,7 +120,7 @@ class History:
     def add_state(self, event_type: str, previous: int, name: str, text: str) -> int:
         """Append a ``...StateEntered`` (``text``: the input) or ``...StateExited`` (the output) event."""
         if self._count >= self._room:
-            raise HistoryLimitExceeded(self.limit)
+            raise HistoryLimitExceeded(cast(int, self.limit))  # no limit: the room is infinite
         self._log += (self.clock.now, event_type, previous, name, text)
         self._count += 1
         return self._count
@@ -150,7 +150,7 @@ def _event(event_id: int, entry: list) -> dict:
         if key == "stateEnteredEventDetails":
             event[key] = {"input": text, "inputDetails": {"truncated": False}, "name": details}
         else:
-            event[key] = {"name": details, "output": text, "outputDetails": {"truncated": False}}
+            event[cast(str, key)] = {"name": details, "output": text, "outputDetails": {"truncated": False}}
     elif details is not None and key is not None:
         event[key] = details
     return event

@@ -40,7 +40,7 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Callable, Union
+from typing import Any, Callable, Union, cast
 
 from ._json import json_type as _json_type
 from .errors import StatesError
@@ -155,7 +155,7 @@ class IntrinsicCall:
             raise _invalid(self.name)
         if literal_template:
             # States.Format must still see the escapes of a literal template (\{ is not a placeholder).
-            values[0] = _Template(self.args[0].raw)
+            values[0] = _Template(cast(Literal, self.args[0]).raw)
         return function(self.name, values, rng)
 
     def evaluator(self) -> Callable[[Scope, random.Random], Any]:

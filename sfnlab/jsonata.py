@@ -34,7 +34,7 @@ from jsonata.utils import Utils
 try:
     import resource as _resource  # Unix
 except ImportError:  # pragma: no cover - Windows: no memory guard
-    _resource = None
+    _resource = None  # type: ignore[assignment]  # the module or None, as for _regex below
 try:
     import regex as _regex  # a backtracking engine that takes a timeout (a declared dependency)
 except ImportError:  # pragma: no cover - then regex literals run on `re`, unbounded

@@ -19,7 +19,7 @@ import copy
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, cast
 
 from .errors import SfnlabError
 
@@ -37,7 +37,7 @@ class Scope:
 
     def __init__(self, input: Any, context: Mapping[str, Any] | None = None,
                  variables: Mapping[str, Any] | None = None,
-                 make_context: Callable[[], Mapping[str, Any]] | None = None) -> None:
+                 make_context: Callable[[], Mapping[str, Any] | None] | None = None) -> None:
         self.input = input
         self.variables = variables
         self._context = context
@@ -135,7 +135,7 @@ class Path:
         variables = scope.variables or {}
         if self.variable not in variables:
             raise VariableNotFound(self, f"Variable '{self.variable}' is not defined")
-        return variables[self.variable]
+        return variables[cast(str, self.variable)]  # a variable path names one
 
     def get(self, scope: Scope) -> Any:
         """The value this path selects in ``scope``; raises PathNotFound for a definite miss."""
@@ -158,7 +158,7 @@ class Path:
 
     def _walk(self, document: Any) -> Any:
         """Apply the steps one by one, with Jayway's message for the first one that finds nothing."""
-        steps = self.steps
+        steps = cast(tuple, self.steps)  # only a definite path walks
         value = document
         last = len(steps) - 1
         for i, step in enumerate(steps):
@@ -266,7 +266,7 @@ def compile_path(text: str) -> Path:
     if function is not None and function.start() > 0:
         base = compile_path(stripped[:function.start()])  # the rest must be a valid Path
         return Path(text, base.root, base.variable, None, _PathFunction(text))
-    m = _ROOT.match(stripped)
+    m = cast("re.Match[str]", _ROOT.match(stripped))  # the text starts with "$"
     root = "context" if m.group(0) == "$$" else ("variable" if m.group("var") else "input")
     variable = m.group("var")
     rest = stripped[m.end():]
