@@ -74,7 +74,7 @@ def _range(key: str) -> tuple[int, int]:
 
 def next_response(execution, state) -> dict | None:
     """The mocked response for this call of ``state``, or None when it is not mocked."""
-    backend = getattr(execution.runtime, "backend", None)
+    backend: Any = getattr(execution.runtime, "backend", None)  # set when a mock config is
     config = getattr(backend, "mock_config", None)
     if config is None:
         return None

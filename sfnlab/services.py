@@ -92,7 +92,7 @@ class Services:
         self.region = region
         self.account = account
         self.endpoint = endpoint
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, bool], Any] = {}  # by (service, validate)
         self._session: Any = None
         self._lock = threading.Lock()
 

@@ -20,7 +20,7 @@ Modules: :mod:`.aws` calls AWS services through boto3 (optimized integrations an
 """
 from __future__ import annotations
 
-from typing import Any, Generator
+from typing import Any, Generator, cast
 
 from ..clock import Resumed, Suspend
 from ..errors import StatesError
@@ -86,7 +86,7 @@ def run(execution, state, value, scope, frame, resource: dict, timeout, heartbea
         task.succeeded(answer)
         return answer
     task.submitted(answer)
-    return (yield from wait_for_token(execution, task, token, timeout, heartbeat))
+    return (yield from wait_for_token(execution, task, cast(str, token), timeout, heartbeat))  # set for this pattern
 
 
 def register_token(execution, token: str, kind: str, **extra: Any) -> None:

@@ -511,7 +511,7 @@ def _fill_local_object(stored, body) -> bool:
     ``_etag`` (the MD5) is reset, for moto to compute from the buffer when asked; its CRC32
     ``checksum_value`` is computed here as the content goes by.
     """
-    buffer = getattr(stored, "_value_buffer", None)
+    buffer: Any = getattr(stored, "_value_buffer", None)  # checked below before use
     lock = getattr(stored, "lock", None)
     if not all(hasattr(buffer, name) for name in ("seek", "truncate", "write")) or lock is None \
             or getattr(stored, "contentsize", None) != 0 or not hasattr(stored, "_etag") \

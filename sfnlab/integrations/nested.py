@@ -80,7 +80,7 @@ def call_states(execution, api: str, pattern: str, value: Any, task, timeout, he
         if operation is None:
             raise StatesError("States.Runtime", f"The resource provided arn:aws:states:::aws-sdk:sfn:{api} is not "
                                                 "recognized.")
-        request = {k: v for k, v in _camel(params).items() if v is not None}  # the SDK sends no null member
+        request: dict[str, Any] = {k: v for k, v in _camel(params).items() if v is not None}  # the SDK sends no null member
         if operation == "StartExecution" and "input" in request and not isinstance(request["input"], str):
             request["input"] = to_json(request["input"])  # a JSON value is sent as its text
         try:
@@ -90,7 +90,7 @@ def call_states(execution, api: str, pattern: str, value: Any, task, timeout, he
         return _pascal(_dates_to_text(answer, backend.service_model.operation_model(operation).output_shape))
     if api != "startExecution":
         raise StatesError("States.Runtime", f"The resource provided arn:aws:states:::states:{api} is not recognized.")
-    request: dict[str, Any] = {"stateMachineArn": params.get("StateMachineArn")}
+    request = {"stateMachineArn": params.get("StateMachineArn")}
     given = params.get("Input")
     request["input"] = "{}" if given is None else (given if isinstance(given, str) else to_json(given))
     if params.get("Name") is not None:
