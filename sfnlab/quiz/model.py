@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence, cast
 
 __all__ = [
     "Option", "Question", "QuizFormatError", "schema", "load_questions", "load_bank", "default_bank_dir",
@@ -92,11 +92,11 @@ class Question:
     @property
     def proven(self) -> bool:
         """Whether the keyed answer is re-derived by running the interpreter."""
-        return bool(self.proof) and "pending" not in self.proof
+        return bool(self.proof) and "pending" not in cast(Mapping[str, Any], self.proof)
 
     @property
     def pending(self) -> bool:
-        return bool(self.proof) and "pending" in self.proof
+        return bool(self.proof) and "pending" in cast(Mapping[str, Any], self.proof)
 
     @property
     def has_key(self) -> bool:
@@ -226,13 +226,14 @@ def lint_questions(questions: Iterable[Question]) -> list[str]:
         if q.type in BEHAVIOUR_TYPES and not q.proof:
             problems.append(f"{where}: a {q.type} question needs a proof (machine, input, check)")
         if q.proven:
-            per_option = q.proof.get("per_option")
+            proof = cast(Mapping[str, Any], q.proof)  # a proven question has one
+            per_option = proof.get("per_option")
             if per_option:
                 missing = [o.id for o in q.options if (o.input if per_option == "input" else o.machine) is None
-                           and not (per_option == "input" and "input" in q.proof)]
+                           and not (per_option == "input" and "input" in proof)]
                 if missing:
                     problems.append(f"{where}: options {missing} have no {per_option} for the proof")
-                if "expect" not in q.proof:
+                if "expect" not in proof:
                     problems.append(f"{where}: a per-option proof needs 'expect'")
             elif q.type != "order":
                 missing = [o.id for o in q.options if not o.has_value]

@@ -107,7 +107,7 @@ def _entered(events: list[dict]) -> list[tuple[int, str]]:
     out = []
     for i, e in enumerate(events):
         if e["type"].endswith("StateEntered"):
-            details = next((v for k, v in e.items() if k.endswith("EventDetails")), {})
+            details: Any = next((v for k, v in e.items() if k.endswith("EventDetails")), {})
             out.append((i, details.get("name")))
     return out
 
@@ -116,7 +116,7 @@ def _segment(events: list[dict], state: str) -> list[dict]:
     """The events of the first visit of ``state`` (from its StateEntered to its StateExited)."""
     start = None
     for i, e in enumerate(events):
-        details = next((v for k, v in e.items() if k.endswith("EventDetails")), {}) or {}
+        details: Any = next((v for k, v in e.items() if k.endswith("EventDetails")), {}) or {}
         if start is None and e["type"].endswith("StateEntered") and details.get("name") == state:
             start = i
         elif start is not None and e["type"].endswith("StateExited") and details.get("name") == state:
@@ -146,7 +146,7 @@ def observe(result: ProofResult, proof: Mapping[str, Any]) -> Any:
         # The first state entered after ``state`` exited (states inside a Parallel/Map are skipped).
         exited = None
         for i, e in enumerate(ex.events):
-            details = next((v for k, v in e.items() if k.endswith("EventDetails")), {}) or {}
+            details: Any = next((v for k, v in e.items() if k.endswith("EventDetails")), {}) or {}
             if exited is None and e["type"].endswith("StateExited") and details.get("name") == proof["state"]:
                 exited = i
             elif exited is not None and e["type"].endswith("StateEntered"):

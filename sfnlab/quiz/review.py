@@ -7,7 +7,7 @@ the log stays the single source of truth. Fuzzing is off, so the schedule is rep
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Iterable, Sequence
+from typing import Iterable, Sequence, overload
 
 from fsrs import Card, Rating, Scheduler
 
@@ -47,6 +47,11 @@ class ReviewQueue:
             when = datetime.fromtimestamp(row["ts"], tz=timezone.utc)
             card, _ = self.scheduler.review_card(card, rating_for(row), review_datetime=when)
             self.cards[row["question"]] = card
+
+    @overload
+    def due(self, questions: Sequence[Question], *, now: datetime | None = None) -> list[Question]: ...
+    @overload
+    def due(self, questions: None = None, *, now: datetime | None = None) -> list[str]: ...
 
     def due(self, questions: Sequence[Question] | None = None, *, now: datetime | None = None) -> list[Question] | list[str]:
         """Questions due for review at ``now`` (most overdue first). With ``questions``, returns
