@@ -47,7 +47,7 @@ _SERVICE_NAME = "stepfunctions"
 _CONTENT_TYPE = "application/x-amz-json-1.0"
 
 # Values that replace what a user's environment or ~/.aws files could say.
-_ISOLATED = {
+_ISOLATED: dict[str, Any] = {
     "profile": None,
     "region": None,
     "data_path": None,
@@ -196,7 +196,7 @@ def client(
     )
     from .services import Services
 
-    runtime.services = Services(region, runtime.account, aws_endpoint)  # type: ignore[attr-defined]
+    runtime.services = Services(region, runtime.account, aws_endpoint)
     runtime.distributed_map_processes = distributed_map_processes  # type: ignore[attr-defined]
     backend = Backend(runtime, service_model(), account_from_role=account is None)
     if mock_config is not None:

@@ -63,7 +63,7 @@ _EXPRESS_LIMIT = 300.0  # seconds: the longest an Express execution may run
 class ApiError(Exception):
     """An error answer of the Step Functions API (HTTP 400 and an AWS JSON error body)."""
 
-    def __init__(self, code: str, message: str | None, *, namespace: str = _SERVICE, status: int = 400) -> None:
+    def __init__(self, code: str, message: str | None, *, namespace: str | None = _SERVICE, status: int = 400) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message

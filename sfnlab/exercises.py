@@ -25,7 +25,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, cast
 
 from .errors import DefinitionError
 from .machine import StateMachine
@@ -259,7 +259,7 @@ def _find_state(definition: Mapping[str, Any], name: str) -> Mapping[str, Any] |
 
 def all_states(definition: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
     """Every (name, state) of a definition, nested ones included."""
-    out = []
+    out: list[tuple[str, Mapping[str, Any]]] = []
     states = definition.get("States")
     if not isinstance(states, Mapping):
         return out
@@ -452,7 +452,7 @@ def _run_case(exercise: Exercise, definition: Any, functions: Mapping[str, Calla
                                f"in '{case.ends_in}'")
     status_wrong = case.status is not None and execution.status != case.status
     if status_wrong:
-        wanted = case.status + (f" with error {case.error}" if case.error else "")
+        wanted = cast(str, case.status) + (f" with error {case.error}" if case.error else "")
         report.problems.append(f"{label}: the execution {_outcome(execution)}; the exercise expects {wanted}")
     if case.error is not None and execution.error != case.error and not status_wrong:
         report.problems.append(f"{label}: the execution {_outcome(execution)}; the exercise expects error "

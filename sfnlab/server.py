@@ -146,7 +146,7 @@ def make_server(host: str = "127.0.0.1", port: int = 8083, client: Any = None, *
         protocol_version = "HTTP/1.1"
 
         def setup(self) -> None:
-            self.timeout = timeout  # the socket timeout StreamRequestHandler applies
+            self.timeout = timeout  # type: ignore[misc]  # the socket timeout StreamRequestHandler applies, per instance
             super().setup()
             # Headers and body leave in two writes: without this, Nagle's algorithm holds the body
             # until the client's delayed ACK (40 ms on Linux) for every answer.
@@ -212,7 +212,8 @@ def make_server(host: str = "127.0.0.1", port: int = 8083, client: Any = None, *
             return b"".join(parts)
 
         def _read_chunked(self, limit: int, deadline: float) -> bytes:
-            parts, total = [], 0
+            parts: list[bytes] = []
+            total = 0
             while True:
                 size_line = self.rfile.readline(1024).split(b";", 1)[0].strip()
                 try:

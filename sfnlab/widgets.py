@@ -8,7 +8,7 @@ testable without a browser: the buttons and the dropdown only call them.
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import Any, Mapping
 
 import graphviz
 import ipywidgets as widgets
@@ -66,7 +66,7 @@ class Stepper:
 
     # -- behaviour --------------------------------------------------------------------------
     @property
-    def current(self) -> dict:
+    def current(self) -> Mapping[str, Any]:
         """The current state visit (a record)."""
         return self.records[self.index]
 

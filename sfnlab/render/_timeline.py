@@ -11,7 +11,7 @@ import html
 import math
 import pathlib
 from dataclasses import dataclass, field
-from typing import Any, Final, Mapping, Sequence
+from typing import Any, Final, Mapping, Sequence, cast
 
 from . import labels
 from .overlay import OUTCOME_WORDS, records_of
@@ -52,7 +52,7 @@ def _kind(record: Record) -> str:
 
 def _visit_segments(record: Record, t0: float, now: float) -> list[Segment]:
     start = record["entered_time"] - t0
-    end = (record.get("exited_time") if record.get("exited_time") is not None else now) - t0
+    end = (cast(float, record.get("exited_time")) if record.get("exited_time") is not None else now) - t0
     attempts = record.get("attempts") or []
     if record.get("type") == "Wait":
         return [Segment(start, end, "wait" if _kind(record) == "succeeded" else _kind(record),
@@ -87,7 +87,7 @@ def _children(records: Sequence[Record], parent: Record) -> dict[tuple, list[Rec
 
 def _span(group: Sequence[Record], t0: float, now: float) -> tuple[float, float]:
     start = min(r["entered_time"] for r in group) - t0
-    end = max((r.get("exited_time") if r.get("exited_time") is not None else now) for r in group) - t0
+    end = max((cast(float, r.get("exited_time")) if r.get("exited_time") is not None else now) for r in group) - t0
     return start, end
 
 
