@@ -312,8 +312,11 @@ class _Execution:
 
 @dataclass(frozen=True)
 class _ChildMachine:
+    """What a Distributed Map child has for a state machine: its run's ARN and name (``Parent/Label``)."""
+
     arn: str
     type: str
+    name: str
 
 
 @dataclass
@@ -542,13 +545,22 @@ class Backend:
         for run in distributed.map_runs(self.runtime).values():
             for child in run.executions:
                 if child.info.arn == arn:
-                    machine = _ChildMachine(arn=child.info.state_machine_arn, type=STANDARD)
-                    # type ignore: a child has no machine record nor revision, which _Execution does not allow for;
-                    # describe_state_machine_for_execution fails on it (AttributeError), a bug left to fix
-                    return _MapRunChild(arn=arn, name=child.info.name, machine=machine, revision=None,  # type: ignore[arg-type]
+                    machine = _ChildMachine(arn=child.info.state_machine_arn, type=child.info.type,
+                                            name=child.info.state_machine_name)
+                    # A child has no machine record of its own: it shows its run's names, and the
+                    # revision (role, dates) of the state machine its top-level execution runs.
+                    return _MapRunChild(arn=arn, name=child.info.name, machine=machine,  # type: ignore[arg-type]  # its arn, type, name
+                                        revision=self._root_revision(run.execution_arn),
                                         input_text=child.input_text, trace_header=None, seq=0, run=child,
                                         map_run_arn=run.arn)
         return None
+
+    def _root_revision(self, execution_arn: str) -> _Revision:
+        """The revision the top-level execution above ``execution_arn`` (a Map Run's parent) runs."""
+        record = self._execution(execution_arn)
+        while isinstance(record, _MapRunChild):  # a Distributed Map inside a child
+            record = self._execution(distributed.map_runs(self.runtime)[record.map_run_arn].execution_arn)
+        return record.revision
 
     def _tagged(self, arn: str) -> _StateMachine:
         parsed = _parse_arn(arn, ("stateMachine", "activity"))
@@ -702,6 +714,12 @@ class Backend:
             "loggingConfiguration": dict(rev.logging),
             "tracingConfiguration": dict(rev.tracing),
         }
+        if isinstance(record, _MapRunChild):
+            # AWS API reference: mapRunArn and label "returned only if the executionArn is a child
+            # workflow execution that was started by a Distributed Map state".
+            run = distributed.map_runs(self.runtime)[record.map_run_arn]
+            out.update(definition=run.child_definition, mapRunArn=run.arn, label=run.label)
+            return out
         return _with_revision_fields(out, rev)
 
     # -- tags --------------------------------------------------------------------------------------

@@ -165,6 +165,10 @@ class MapRun:
     executions: list = field(default_factory=list)
     child_names: tuple | None = field(default=None, repr=False)  # ARN parts every child shares
     processes: int = field(default=0, compare=False)  # worker processes the children ran in (0: this one)
+    # The Map state's Label (its name by default) and the children's definition (its ItemProcessor),
+    # for DescribeStateMachineForExecution of a child.
+    label: str = ""
+    child_definition: str = field(default="", repr=False)
     KEEP_CHILDREN = 1000
 
     def describe(self) -> dict:
@@ -232,12 +236,37 @@ def _number(execution, state, config: dict, name: str, value: Any, raw: Any, sco
     return found
 
 
+_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number",
+               type(None): "null"}
+
+
+def _s3_parameters(params: Any, required: tuple[str, ...], error: str) -> dict:
+    """The parameters of an ItemReader's or ResultWriter's S3 call, checked.
+
+    sfnlab's S3 client skips botocore's validation (it costs on every call), so a missing Bucket
+    or Key would come out of botocore as a Python error. It is the States error of the reader or
+    writer instead, in the words of botocore's validation (what AWS says here is not recorded).
+    """
+    if not isinstance(params, dict):
+        raise StatesError(error, f"Invalid type for parameter input, value: {to_json(params)}, "
+                                 f"type: {_JSON_TYPES.get(type(params), 'value')}, valid types: object")
+    for name in required:
+        if name not in params:
+            raise StatesError(error, f'Missing required parameter in input: "{name}"')
+        if not isinstance(params[name], str):
+            raise StatesError(error, f"Invalid type for parameter {name}, value: {to_json(params[name])}, "
+                                     f"type: {_JSON_TYPES.get(type(params[name]), 'value')}, valid types: string")
+    return params
+
+
 def read_items(execution, state, value: Any, raw: Any, scope, frame) -> Generator[Any, Any, Any]:
     """The items an ItemReader reads, as a :class:`Spool` (read as a stream where the format allows)."""
     reader = dict(state.item_reader or {})
     resource = str(reader.get("Resource", ""))
     params = _evaluate(execution, state, reader.get("Arguments", reader.get("Parameters")), value, raw, scope,
                        "Arguments") or {}
+    params = _s3_parameters(params, ("Bucket", "Key") if resource.endswith(":s3:getObject") else ("Bucket",),
+                            "States.ItemReaderFailed")
     config = dict(reader.get("ReaderConfig") or {})
     max_items = _number(execution, state, config, "MaxItems", value, raw, scope)
     if isinstance(max_items, (int, float)) and not isinstance(max_items, bool) and max_items < 0:
@@ -375,10 +404,14 @@ def batch_items(execution, state, items: Iterable[Any], value: Any, raw: Any, sc
     return out
 
 
+def _label(state) -> str:
+    return (state.raw.get("Label") if hasattr(state, "raw") else None) or state.name
+
+
 def _map_run_arn(execution, state) -> str:
     info = execution.info
     machine = info.state_machine_arn.replace(":stateMachine:", ":mapRun:")
-    label = (state.raw.get("Label") if hasattr(state, "raw") else None) or state.name
+    label = _label(state)
     run_id = str(uuid.UUID(int=execution.runtime.random.getrandbits(128), version=4))
     return f"{machine}/{label}:{run_id}"
 
@@ -387,6 +420,11 @@ def start_map_run(execution, state, frame, length: int, max_concurrency: int = 0
                   tolerance: tuple[int, float] | None = None) -> MapRun:
     """Create the Map Run and record ``MapRunStarted`` (the engine calls it after ``MapStateStarted``)."""
     run = MapRun(_map_run_arn(execution, state), execution.info.arn, execution.runtime.clock.now)
+    run.label = _label(state)
+    processor = state.raw.get("ItemProcessor") or state.raw.get("Iterator") or {}
+    # The children's workflow: the ItemProcessor as a state machine of its own (unverified: what AWS
+    # shows of a child's definition is not recorded; ProcessorConfig configures the parent's Map).
+    run.child_definition = to_json({k: v for k, v in processor.items() if k != "ProcessorConfig"})
     run.max_concurrency = max_concurrency
     if tolerance is not None:
         run.tolerated_count, run.tolerated_percentage = tolerance
@@ -586,7 +624,7 @@ class _ResultFiles:
         writer = dict(state.result_writer or {})
         params = _evaluate(execution, state, writer.get("Arguments", writer.get("Parameters")), value, raw, scope,
                            "Arguments") or {}
-        bucket = params.get("Bucket")
+        bucket = _s3_parameters(params, ("Bucket",), "States.ResultWriterFailed")["Bucket"]
         prefix = str(params.get("Prefix", "")).rstrip("/")
         base = f"{prefix}/{self.run_id}" if prefix else self.run_id
         services = _services(execution)
@@ -604,7 +642,7 @@ class _ResultFiles:
                     # the array goes to a temporary file (on disk past a few MiB), uploaded in bounded memory
                     with tempfile.SpooledTemporaryFile(max_size=Spool.IN_MEMORY, mode="w+b") as body:
                         size, start = spool.write_array_part(body, start, self.FILE_LIMIT)
-                        put_file(services, bucket, key, body, size)  # type: ignore[arg-type]  # BUG: no Bucket gives None, botocore raises TypeError
+                        put_file(services, bucket, key, body, size)
                     files[kind].append({"Key": key, "Size": size})
             manifest = {"DestinationBucket": bucket, "MapRunArn": self.run.arn, "ResultFiles": files}
             s3.put_object(Bucket=bucket, Key=f"{base}/manifest.json", Body=to_json(manifest).encode())

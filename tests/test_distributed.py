@@ -457,6 +457,37 @@ def test_a_child_execution_is_described_with_its_map_run_and_history(sfn):
                                             "ExecutionSucceeded"]
     with pytest.raises(sfn.exceptions.ExecutionDoesNotExist):
         sfn.describe_execution(executionArn=children[0]["executionArn"][:-4] + "0000")
+    # Its state machine: the Map Run's, running the ItemProcessor, with the parent's role.
+    machine = sfn.describe_state_machine_for_execution(executionArn=children[0]["executionArn"])
+    assert (machine["stateMachineArn"], machine["name"]) == (arn + "/M", arn.rsplit(":", 1)[1] + "/M")
+    assert (machine["mapRunArn"], machine["label"], machine["roleArn"]) == (map_run, "M", ROLE)
+    processor = definition["States"]["M"]["ItemProcessor"]
+    assert json.loads(machine["definition"]) == {"StartAt": "Double", "States": processor["States"]}
+    parent = sfn.describe_state_machine_for_execution(executionArn=execution)
+    assert "mapRunArn" not in parent and json.loads(parent["definition"]) == definition
+
+
+@pytest.mark.parametrize("extra, error, cause", [
+    ({"ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+                     "Parameters": {"Key": "items.json"}}},
+     "States.ItemReaderFailed", 'Missing required parameter in input: "Bucket"'),
+    ({"ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+                     "Parameters": {"Bucket": "b", "Key": 3}}},
+     "States.ItemReaderFailed", "Invalid type for parameter Key, value: 3, type: number, valid types: string"),
+    ({"ItemReader": {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Prefix": "p"}}},
+     "States.ItemReaderFailed", 'Missing required parameter in input: "Bucket"'),
+    ({"ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Prefix": "out"}}},
+     "States.ResultWriterFailed", 'Missing required parameter in input: "Bucket"'),
+])
+def test_a_reader_or_writer_without_its_bucket_fails_the_execution_not_python(sfn, bucket, extra, error, cause):
+    reader = {"ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+                             "Parameters": {"Bucket": bucket, "Key": "items.json"}}}
+    definition = {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "End": True, **reader, **extra,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                          "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}
+    d = run(sfn, definition)
+    assert (d["status"], d["error"], d["cause"]) == ("FAILED", error, cause)
 
 
 # ---- large result files: uploaded in bounded memory, split past AWS's size limit ---------------------
