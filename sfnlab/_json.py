@@ -1,9 +1,45 @@
 """Small facts about JSON values shared by several modules."""
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["json_type", "is_number"]
+__all__ = ["GIVEN_AS_TEXT", "definition_json", "is_number", "json_type"]
+
+GIVEN_AS_TEXT: Any = object()  # definition_json's second value for a definition given as text
+
+
+def definition_json(definition: Any) -> tuple[str, Any]:
+    """A definition as JSON text, and as plain JSON values when it was given as Python values.
+
+    Text (``str``, or UTF-8 ``bytes``) comes back with :data:`GIVEN_AS_TEXT`: the caller parses it
+    its own way. Values come back as they are when they are plain JSON; a mapping other than a
+    dict, at any depth (a ``MappingProxyType``, a ``ChainMap``), becomes a dict. Raises
+    ValueError with the reason for bytes that are not UTF-8 or values that are not JSON.
+    """
+    if isinstance(definition, (bytes, bytearray)):
+        try:
+            definition = bytes(definition).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"The definition is not UTF-8 text: {exc}") from None
+    if isinstance(definition, str):
+        return definition, GIVEN_AS_TEXT
+    try:
+        return json.dumps(definition), definition
+    except TypeError:
+        pass
+    try:
+        text = json.dumps(definition, default=_mapping_as_dict)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"The definition is not JSON: {exc}") from None
+    return text, json.loads(text)
+
+
+def _mapping_as_dict(value: Any) -> dict:
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def is_number(value: Any) -> bool:

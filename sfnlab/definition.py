@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable, Mapping
 
+from ._json import definition_json
 from .choice import Rule, compile_rule
 from .errors import DefinitionError, Diagnostic
 from .intrinsics import compile_intrinsic, is_intrinsic
@@ -267,18 +268,21 @@ def _find_state(graph: Graph, name: str) -> State | None:
 # Loading
 
 
-def parse_definition(definition: str | Mapping[str, Any]) -> tuple[str, dict]:
-    """Text and parsed dict of a definition given either way (no validation)."""
-    if isinstance(definition, str):
-        return definition, json.loads(definition)
-    return json.dumps(definition), dict(definition)
+def parse_definition(definition: str | bytes | Mapping[str, Any]) -> tuple[str, Any]:
+    """Text and parsed value of a definition given either way (no validation). Raises ValueError.
+
+    The value is always parsed from the text, so that changing the dict a definition was given as
+    does not change the compiled machine's ``definition`` behind its back.
+    """
+    text, _ = definition_json(definition)
+    return text, json.loads(text)
 
 
-def load(definition: str | Mapping[str, Any], *, validate: bool = True) -> Machine:
+def load(definition: str | bytes | Mapping[str, Any], *, validate: bool = True) -> Machine:
     """Validate and compile a definition.
 
     Args:
-        definition: the ASL as JSON text or as a dict.
+        definition: the ASL as JSON text (``str`` or UTF-8 ``bytes``) or as a dict (or other mapping).
         validate: run AWS's static checks first (turn off only for definitions known good).
 
     Raises:

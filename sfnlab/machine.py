@@ -35,7 +35,7 @@ DEFAULT_REGION = "us-east-1"
 _NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
 
 
-def load_definition(source: str | Mapping[str, Any] | FilePath) -> str | Mapping[str, Any]:
+def load_definition(source: str | bytes | Mapping[str, Any] | FilePath) -> str | bytes | Mapping[str, Any]:
     """A definition given as a dict, JSON text, or a path to a ``.json``/``.asl.json`` file."""
     if isinstance(source, FilePath):
         return source.read_text()
@@ -60,7 +60,7 @@ class StateMachine:
         DefinitionError: the definition is invalid (AWS's codes and locations in ``.diagnostics``).
     """
 
-    def __init__(self, definition: str | Mapping[str, Any] | FilePath, *, name: str = "StateMachine",
+    def __init__(self, definition: str | bytes | Mapping[str, Any] | FilePath, *, name: str = "StateMachine",
                  functions: Mapping[str, Callable] | None = None, runtime: Runtime | None = None,
                  start_time: Any = None, seed: int | None = 0, type: str = "STANDARD",
                  role_arn: str | None = None) -> None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, TypeGuard
 
 from ._timestamps import is_timestamp
-from ._json import json_type
+from ._json import GIVEN_AS_TEXT, definition_json, json_type
 from .jsonata import is_expression
 from .errors import Diagnostic
 from .paths import compile_path
@@ -334,11 +334,12 @@ def _kind_of(value: Any) -> str:
 _is_jsonata = is_expression
 
 
-def validate(definition: str | Mapping[str, Any], *, type: str = "STANDARD") -> list[Diagnostic]:  # noqa: A002 - AWS's name
+def validate(definition: str | bytes | Mapping[str, Any], *, type: str = "STANDARD") -> list[Diagnostic]:  # noqa: A002 - AWS's name
     """Validate a definition as AWS CreateStateMachine / ValidateStateMachineDefinition do.
 
     Args:
-        definition: The definition's JSON text, or the already parsed object.
+        definition: The definition's JSON text (``str`` or UTF-8 ``bytes``), or the already parsed
+            object (a dict or other mapping).
         type: The state machine type, ``"STANDARD"`` or ``"EXPRESS"`` (EXPRESS refuses activities,
             ``.sync`` and ``.waitForTaskToken``).
 
@@ -349,18 +350,18 @@ def validate(definition: str | Mapping[str, Any], *, type: str = "STANDARD") -> 
         >>> [str(d) for d in validate('{"StartAt": "A", "States": {}}')][:1]
         ["MISSING_TRANSITION_TARGET: Missing 'Next' target: A at /StartAt"]
     """
-    if isinstance(definition, str):
-        text = definition
-        parsed = _parse(text)
-        if isinstance(parsed, Diagnostic):
-            return [parsed]
-        machine = parsed
-    else:
-        machine = definition
+    try:
+        text, machine = definition_json(definition)
+    except ValueError as exc:
+        return [Diagnostic(INVALID_JSON, str(exc))]
+    except RecursionError:  # Python values nested deeper than json.dumps goes
+        return [Diagnostic(INVALID_JSON, MESSAGES["too_deep"].format(limit=MAX_DEPTH))]
+    if machine is GIVEN_AS_TEXT:
+        machine = _parse(text)
+        if isinstance(machine, Diagnostic):
+            return [machine]
     if json_depth(machine, MAX_DEPTH) > MAX_DEPTH:
         return [Diagnostic(INVALID_JSON, MESSAGES["too_deep"].format(limit=MAX_DEPTH))]
-    if not isinstance(definition, str):
-        text = json.dumps(definition)
     if not isinstance(machine, dict):
         return [Diagnostic(SCHEMA, MESSAGES["not_object"])]
 

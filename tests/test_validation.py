@@ -67,6 +67,27 @@ def test_a_valid_machine_has_no_diagnostics_as_text_or_dict() -> None:
     assert validate(json.dumps(one(PASS_END))) == []
 
 
+def test_bytes_and_other_mappings_are_definitions_too_and_the_rest_is_a_diagnostic() -> None:
+    import collections
+    import types
+
+    import sfnlab
+
+    machine = one(PASS_END)
+    given = [json.dumps(machine).encode(), types.MappingProxyType(machine), collections.ChainMap(machine),
+             {**machine, "States": types.MappingProxyType(machine["States"])}]
+    for definition in given:
+        assert validate(definition) == []
+        assert sfnlab.StateMachine(definition).run({"a": 1}).status == "SUCCEEDED"
+    not_utf8 = validate(b'{"StartAt": "\xff"}')
+    assert [d.code for d in not_utf8] == ["INVALID_JSON_DESCRIPTION"] and "not UTF-8" in not_utf8[0].message
+    with_a_set = {**machine, "Comment": {1, 2}}
+    assert [str(d) for d in validate(with_a_set)] == \
+        ["INVALID_JSON_DESCRIPTION: The definition is not JSON: Object of type set is not JSON serializable"]
+    with pytest.raises(DefinitionError, match="not JSON"):
+        sfnlab.StateMachine(with_a_set)
+
+
 # ----------------------------------------------------------------------------------------------
 # Top level and state fields
 
