@@ -95,3 +95,12 @@ def test_lint_rejects_wrong_option_count():
     q["type"] = "single"
     with pytest.raises(QuizFormatError):
         load_questions([q])
+
+
+def test_a_missing_bank_says_where_it_comes_from(monkeypatch, tmp_path):
+    # A wheel install has no quizzes/ beside the package: the error tells the learner what to do.
+    monkeypatch.setenv("SFNLAB_QUIZZES", str(tmp_path / "nowhere"))
+    with pytest.raises(FileNotFoundError, match="quizzes/ folder of sfnlab's source checkout.*SFNLAB_QUIZZES"):
+        load_bank()
+    monkeypatch.setenv("SFNLAB_QUIZZES", str(Path(__file__).resolve().parents[1] / "quizzes"))
+    assert load_bank()

@@ -298,6 +298,19 @@ def default_bank_dir() -> Path:
 
 def load_bank(path: Any = None, *, include_pending: bool = False) -> list[Question]:
     """The whole question bank (validated). Questions whose proof is pending are left out unless
-    ``include_pending``: an unproven behavioural claim is never put in front of a learner."""
-    questions = load_questions(path if path is not None else default_bank_dir())
+    ``include_pending``: an unproven behavioural claim is never put in front of a learner.
+
+    Raises:
+        FileNotFoundError: no bank at ``path`` or, by default, at :func:`default_bank_dir` (the
+            message says where the bank comes from and how to point sfnlab at it).
+    """
+    if path is None:
+        path = default_bank_dir()
+        if not path.is_dir():
+            # A wheel install has the package without the checkout's quizzes/ folder beside it.
+            raise FileNotFoundError(
+                f"sfnlab's question bank was not found at {path}: it is the quizzes/ folder of sfnlab's "
+                "source checkout (the README installs sfnlab from one). Set SFNLAB_QUIZZES to that "
+                "folder, or pass the bank's path.")
+    questions = load_questions(path)
     return [q for q in questions if include_pending or not q.pending]
