@@ -301,7 +301,7 @@ def load(definition: str | bytes | Mapping[str, Any], *, validate: bool = True) 
         raise DefinitionError([Diagnostic("INVALID_JSON_DESCRIPTION", str(exc))]) from None
     if not isinstance(raw, dict):
         raise DefinitionError([Diagnostic("SCHEMA_VALIDATION_FAILED", "Definition must be a JSON object", "/")])
-    query_language = raw.get("QueryLanguage", JSONPATH)
+    query_language = raw.get("QueryLanguage") or JSONPATH  # null is as absent (so validation treats it)
     try:
         graph = _compile_graph(raw, "", query_language)
     except DefinitionError:
@@ -352,7 +352,7 @@ def _template(raw: Mapping[str, Any], key: str) -> Template | None:
 
 
 def _common(name: str, raw: Mapping[str, Any], location: str, query_language: str) -> dict:
-    ql = raw.get("QueryLanguage", query_language)
+    ql = raw.get("QueryLanguage") or query_language
     fields: dict[str, Any] = dict(
         name=name,
         type=StateType(raw["Type"]),

@@ -569,7 +569,7 @@ def _literal_paths(definition: Mapping[str, Any]) -> list[str]:
 
     Only JSONPath states: in JSONata, ``.$`` keys do not exist and ``{% %}`` marks expressions.
     """
-    top_language = definition.get("QueryLanguage", "JSONPath")
+    top_language = definition.get("QueryLanguage") or "JSONPath"
     found: list[str] = []
 
     def walk(value: Any, where: str, state: str) -> None:
@@ -587,7 +587,7 @@ def _literal_paths(definition: Mapping[str, Any]) -> list[str]:
                 walk(inner, f"{where}[{i}]", state)
 
     for name, state in all_states(definition):
-        if state.get("QueryLanguage", top_language) == "JSONata":
+        if (state.get("QueryLanguage") or top_language) == "JSONata":
             continue
         for key in _TEMPLATE_FIELDS:
             if isinstance(state.get(key), (Mapping, list)):

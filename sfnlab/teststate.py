@@ -179,7 +179,7 @@ def _state_under_test(definition: str, state_name: str | None) -> tuple[dict, st
     if not isinstance(parsed, dict):
         _refuse_invalid(_diagnostics(definition))
         raise DefinitionError([Diagnostic("SCHEMA_VALIDATION_FAILED", "Definition must be a valid JSON object")])
-    language = parsed.get("QueryLanguage", JSONPATH)
+    language = parsed.get("QueryLanguage") or JSONPATH
     # Validate the state as the only state of a machine; its transitions go to stand-ins.
     wrapper: dict[str, Any] = {"QueryLanguage": language, "StartAt": STATE_NAME, "States": {STATE_NAME: parsed}}
     for target in _targets(parsed):

@@ -372,7 +372,7 @@ def validate(definition: str | bytes | Mapping[str, Any], *, type: str = "STANDA
 
 
 def _checks(machine: dict, text: str, type: str) -> list[Diagnostic]:  # noqa: A002 - AWS's name
-    language = machine.get("QueryLanguage", JSONPATH)
+    language = machine.get("QueryLanguage") or JSONPATH
     w = _Walk(type.upper(), language if language in LANGUAGES else JSONPATH)
     _machine(w, machine, "", "top")
     if w.out:
@@ -404,7 +404,7 @@ def _jsonata_expressions(w: _Walk, machine: dict, base: str, top_language: str) 
         if not isinstance(state, dict):
             continue
         where = _at(base, "States", name)
-        if state.get("QueryLanguage", top_language) == JSONATA:
+        if (state.get("QueryLanguage") or top_language) == JSONATA:
             for location, text in _expressions(state, where):
                 problem = syntax_problem(text)
                 if problem is not None:

@@ -54,6 +54,18 @@ def test_equal_literals_of_other_json_types_stay_apart_across_states():
         '"r4":{"v":-0.0,"n":4},"r5":{"v":"1","n":5},"r6":{"v":null,"n":6}}')
 
 
+def test_a_null_query_language_is_as_absent_everywhere():
+    # Validation treats "QueryLanguage": null as absent; compiling treated it as a third language
+    # (found by the long fuzz run: a Pass state's Assign then crashed with a TypeError).
+    ex = StateMachine({"StartAt": "S", "QueryLanguage": None,
+                       "States": {"S": {"Type": "Pass", "Assign": {"x.$": "$.a"}, "End": True}}}).run({"a": 1})
+    assert (ex.status, ex.output) == ("SUCCEEDED", {"a": 1})
+    ex = StateMachine({"StartAt": "S", "QueryLanguage": "JSONata",
+                       "States": {"S": {"Type": "Pass", "QueryLanguage": None, "Output": "{% 1 + 1 %}",
+                                        "End": True}}}).run({})
+    assert (ex.status, ex.output) == ("SUCCEEDED", 2)
+
+
 def test_null_paths():
     ex = run({"P": {"Type": "Pass", "InputPath": None, "Result": 5, "ResultPath": None, "Next": "Q"},
               "Q": {"Type": "Pass", "OutputPath": None, "End": True}}, {"a": 1})
