@@ -38,7 +38,6 @@ from ._timestamps import parse_timestamp
 from .clock import Join, Scheduler, Sleep, Task, VirtualClock, iso
 from .errors import StatesError, matches
 from .history import History, HistoryLimitExceeded, to_json
-from .choice import Rule
 from .jsonata import Environment, JsonataTemplate
 from .paths import Path, PathNotFound, Scope
 from .payload import Template
@@ -457,9 +456,9 @@ class Execution:
         record = self._enter(kind, state, raw, frame)
         try:
             if kind.waits:
-                next_name, output = yield from kind.run(self, state, raw, frame, record.entered_event)
+                next_name, output = yield from kind.run(self, state, raw, frame, record)
             else:
-                next_name, output = kind.run(self, state, raw, frame, record.entered_event)
+                next_name, output = kind.run(self, state, raw, frame, record)
             text = self._output_text(state, output)
         except (StatesError, PathNotFound, RecursionError) as exc:
             raise self._state_failed(state, record, _as_states_error(exc)) from None
@@ -468,7 +467,7 @@ class Execution:
     def _run_instant(self, kind: "_Kind", state: d.State, raw: Any, frame: Frame) -> tuple:
         record = self._enter(kind, state, raw, frame)
         try:
-            next_name, output = kind.run(self, state, raw, frame, record.entered_event)
+            next_name, output = kind.run(self, state, raw, frame, record)
             text = self._output_text(state, output)
         except (StatesError, PathNotFound, RecursionError) as exc:
             raise self._state_failed(state, record, _as_states_error(exc)) from None
@@ -646,7 +645,7 @@ class Execution:
         return self._apply_output(state, value, scope)
 
     # -- state types ----------------------------------------------------------------------------
-    def _run_pass(self, state: d.PassState, raw: Any, frame: Frame, entered: int) -> tuple:
+    def _run_pass(self, state: d.PassState, raw: Any, frame: Frame, record: Visit) -> tuple:
         scope = self._scope(raw, state, self.runtime.clock.now, frame)
         if state.is_jsonata:
             env = self._env(scope, raw)
@@ -659,12 +658,12 @@ class Execution:
         output = self._finish_state(state, raw, result, scope, frame)
         return _next(state), output
 
-    def _run_succeed(self, state: d.SucceedState, raw: Any, frame: Frame, entered: int) -> tuple:
+    def _run_succeed(self, state: d.SucceedState, raw: Any, frame: Frame, record: Visit) -> tuple:
         scope = self._scope(raw, state, self.runtime.clock.now, frame)
         value = raw if state.is_jsonata else self._recorded_input(state, raw, scope, frame)
         return None, self._plain_output(state, raw, value, scope, frame)
 
-    def _run_fail(self, state: d.FailState, raw: Any, frame: Frame, entered: int) -> tuple:
+    def _run_fail(self, state: d.FailState, raw: Any, frame: Frame, record: Visit) -> tuple:
         scope = self._scope(raw, state, self.runtime.clock.now, frame)
         if state.is_jsonata:
             env = self._env(scope, raw)
@@ -674,12 +673,12 @@ class Execution:
                 if expr is not None and not isinstance(value, str):
                     raise _unexpected_type(expr.source, field, "string", value)
         else:
-            cast(Visit, frame.record).inspection["afterInputPath"] = raw  # Fail takes no InputPath
+            record.inspection["afterInputPath"] = raw  # Fail takes no InputPath
             error = _fail_field(state.error, state.error_path, "ErrorPath", scope, self.runtime.random)
             cause = _fail_field(state.cause, state.cause_path, "CausePath", scope, self.runtime.random)
         raise _FailState(error, cause)
 
-    def _run_choice(self, state: d.ChoiceState, raw: Any, frame: Frame, entered: int) -> tuple:
+    def _run_choice(self, state: d.ChoiceState, raw: Any, frame: Frame, record: Visit) -> tuple:
         scope = self._scope(raw, state, self.runtime.clock.now, frame)
         if state.is_jsonata:
             env = self._env(scope, raw)
@@ -693,10 +692,10 @@ class Execution:
                 raise StatesError("States.NoChoiceMatched", f"No Matches! at state with name '{state.name}'")
             return state.default, self._plain_output(state, raw, raw, scope, frame)
         value = self._input(state, raw, scope)
-        cast(Visit, frame.record).inspection["afterInputPath"] = value
+        record.inspection["afterInputPath"] = value
         rule_scope = scope.with_input(value)
         for branch in state.choices:
-            if cast(Rule, branch.rule)(rule_scope):  # set in JSONPath
+            if branch.rule(rule_scope):  # type: ignore[misc]  # set in JSONPath (no cast: a call per branch)
                 if branch.assign is not None:
                     self._assign(branch.assign, rule_scope, frame)
                 return branch.next, self._apply_output(state, value, scope)
@@ -706,7 +705,7 @@ class Execution:
             self._assign(state.assign, rule_scope, frame)
         return state.default, self._apply_output(state, value, scope)
 
-    def _run_wait(self, state: d.WaitState, raw: Any, frame: Frame, entered: int) -> Generator[Any, Any, Any]:
+    def _run_wait(self, state: d.WaitState, raw: Any, frame: Frame, record: Visit) -> Generator[Any, Any, Any]:
         now = self.runtime.clock.now
         scope = self._scope(raw, state, now, frame)
         value = raw if state.is_jsonata else self._recorded_input(state, raw, scope, frame)
@@ -766,11 +765,11 @@ class Execution:
         return max(0.0, float(seconds))
 
     # Task, Parallel and Map share Retry/Catch around one "attempt".
-    def _with_handlers(self, state: d._Handles, raw: Any, frame: Frame, attempt: Callable) -> Generator[Any, Any, Any]:
+    def _with_handlers(self, state: d._Handles, raw: Any, frame: Frame, record: Visit,
+                       attempt: Callable) -> Generator[Any, Any, Any]:
         test = self.test_mode
         counts = [test.retrier_retry_count if test else 0] * len(state.retry)
         retry_count = test.retrier_retry_count if test else 0
-        record = cast(Visit, frame.record)
         while True:
             started = self.runtime.clock.now
             log: dict[str, Any] = {"start": started, "end": None, "error": None, "cause": None, "retry_index": None,
@@ -824,7 +823,7 @@ class Execution:
         self._assign(catcher.assign, scope.with_input(error_output), frame)
         return self._apply_result_path(catcher.result_path, raw, error_output)
 
-    def _run_task(self, state: d.TaskState, raw: Any, frame: Frame, entered: int) -> Generator[Any, Any, Any]:
+    def _run_task(self, state: d.TaskState, raw: Any, frame: Frame, record: Visit) -> Generator[Any, Any, Any]:
         from .tasks import run_task
 
         # A task token exists for callbacks and, as AWS was recorded doing, for .sync tasks too.
@@ -840,7 +839,7 @@ class Execution:
                 result = yield from run_task(self, state, value, scope, frame)
             return self._finish_state(state, raw, result, scope, frame)
 
-        return (yield from self._with_handlers(state, raw, frame, attempt))
+        return (yield from self._with_handlers(state, raw, frame, record, attempt))
 
     def _mocked(self) -> Any:
         """TestState: the mocked result, or the mocked error raised."""
@@ -856,7 +855,7 @@ class Execution:
         bits = self.runtime.random.getrandbits(384)
         return base64.urlsafe_b64encode(bits.to_bytes(48, "big")).decode().rstrip("=")
 
-    def _run_parallel(self, state: d.ParallelState, raw: Any, frame: Frame, entered: int) -> Generator[Any, Any, Any]:
+    def _run_parallel(self, state: d.ParallelState, raw: Any, frame: Frame, record: Visit) -> Generator[Any, Any, Any]:
         def attempt(retry_count: int) -> Generator[Any, Any, Any]:
             scope = self._scope(raw, state, self.runtime.clock.now, frame, retry_count)
             value = self._effective_input(state, raw, scope, frame)
@@ -870,7 +869,6 @@ class Execution:
                      for i, branch in enumerate(state.branches) if i not in previous}
             yield Join(tuple(tasks.values()), fail_fast=True)
             done = {i: t.result for i, t in tasks.items() if t.done and t.exception is None}
-            record = cast(Visit, frame.record)
             record.children = {**previous, **done}
             failed = next((t for t in tasks.values() if t.exception is not None), None)
             frame.prev = max([frame.prev] + [f.prev for f in frames])
@@ -884,11 +882,10 @@ class Execution:
             results = [record.children[i] for i in range(len(state.branches))]
             return self._finish_state(state, raw, results, scope, frame)
 
-        return (yield from self._with_handlers(state, raw, frame, attempt))
+        return (yield from self._with_handlers(state, raw, frame, record, attempt))
 
-    def _run_map(self, state: d.MapState, raw: Any, frame: Frame, entered: int) -> Generator[Any, Any, Any]:
+    def _run_map(self, state: d.MapState, raw: Any, frame: Frame, record: Visit) -> Generator[Any, Any, Any]:
         def attempt(retry_count: int) -> Generator[Any, Any, Any]:
-            record = cast(Visit, frame.record)  # this state's visit (set by _enter)
             scope = self._scope(raw, state, self.runtime.clock.now, frame, retry_count)
             if state.is_jsonata:
                 value = raw
@@ -942,7 +939,7 @@ class Execution:
                                                                   frame, tolerance)
                 else:
                     results = yield from self._run_iterations(state, value, raw, items, limit, scope, frame,
-                                                              tolerance)
+                                                              record, tolerance)
                 if state.result_writer is not None and run is None:
                     results = yield from distributed.write_results(self, state, results, value, raw, scope, frame)
             except StatesError as failure:
@@ -955,7 +952,7 @@ class Execution:
             frame.prev = self.history.add("MapStateSucceeded", frame.prev)
             return self._finish_state(state, raw, results, scope, frame)
 
-        return (yield from self._with_handlers(state, raw, frame, attempt))
+        return (yield from self._with_handlers(state, raw, frame, record, attempt))
 
     def _number_field(self, state: d.MapState, expr: Any, path: Path | None, literal: Any, scope: Scope,
                       raw: Any) -> tuple[Any, Any]:
@@ -1028,7 +1025,8 @@ class Execution:
         return cast(Template, selector).evaluate(Scope(value, ctx, frame.variables), self.runtime.random)
 
     def _run_iterations(self, state: d.MapState, value: Any, raw: Any, items: list, limit: int, scope: Scope,
-                        frame: Frame, tolerance: tuple[int, float] | None = None) -> Generator[Any, Any, Any]:
+                        frame: Frame, record: Visit,
+                        tolerance: tuple[int, float] | None = None) -> Generator[Any, Any, Any]:
         n = len(items)
         results: list[Any] = [None] * n
         if n == 0:
@@ -1038,7 +1036,7 @@ class Execution:
         next_index = [0]
         previous = self._previous_results(state, frame)
         succeeded: dict[int, Any] = {}
-        cast(Visit, frame.record).children = succeeded
+        record.children = succeeded
         frames: list[Frame] = []
         processor = cast(d.Graph, state.processor)  # a Map always has one
 
