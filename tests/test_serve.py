@@ -40,15 +40,21 @@ def aws_cli() -> list[str] | None:
     return [found] if found else None
 
 
-def start_callback_execution(endpoint: str) -> tuple:
-    sfn = boto("stepfunctions", endpoint)
-    sqs = boto("sqs", endpoint)  # the same endpoint serves the other services too
-    queue = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+def callback_machine(sfn, sqs, prefix: str) -> tuple[str, str]:
+    """A new queue and a state machine that sends its task token there and waits: (queue URL, ARN)."""
+    queue = sqs.create_queue(QueueName=f"{prefix}-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     definition = {"StartAt": "Ask", "States": {"Ask": {
         "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
         "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}}, "End": True}}}
-    arn = sfn.create_state_machine(name=f"cb-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition),
+    arn = sfn.create_state_machine(name=f"{prefix}-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition),
                                    roleArn=ROLE)["stateMachineArn"]
+    return queue, arn
+
+
+def start_callback_execution(endpoint: str) -> tuple:
+    sfn = boto("stepfunctions", endpoint)
+    sqs = boto("sqs", endpoint)  # the same endpoint serves the other services too
+    queue, arn = callback_machine(sfn, sqs, "cb")
     ex = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
     assert sfn.describe_execution(executionArn=ex)["status"] == "RUNNING"
     token = json.loads(sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"])["token"]
@@ -343,12 +349,7 @@ def test_a_bug_in_sfnlab_answers_500_and_the_server_keeps_serving(monkeypatch, c
 def test_the_same_start_from_many_clients_at_once_makes_one_execution(endpoint):
     """Eight clients retry one StartExecution at the same moment: one execution, one token, one ARN."""
     sfn, sqs = boto("stepfunctions", endpoint), boto("sqs", endpoint)
-    queue = sqs.create_queue(QueueName=f"race-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    definition = {"StartAt": "Ask", "States": {"Ask": {
-        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}}, "End": True}}}
-    machine = sfn.create_state_machine(name=f"race-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition),
-                                       roleArn=ROLE)["stateMachineArn"]
+    queue, machine = callback_machine(sfn, sqs, "race")
     clients = [boto("stepfunctions", endpoint) for _ in range(8)]
     barrier = threading.Barrier(len(clients))
     answers: list[str] = []
