@@ -256,6 +256,17 @@ def expect_feedback(quiz, verdict: str, key: list[str], chosen: list[str]) -> No
         sync_api.expect(feedback).to_contain_text(re.compile(rf"[✔✘] {letter} \(your choice\):"))
 
 
+def grade_a_click(page, quiz, *, right: bool, shot: str) -> None:
+    """Answer the one quiz ``quiz`` finds, rightly or not, and check its verdict, marks and score."""
+    sync_api.expect(quiz).to_have_count(1)
+    quiz.scroll_into_view_if_needed()
+    key, chosen = answer(quiz, right=right)
+    expect_feedback(quiz, "✔ Correct" if right else "✘ Not quite", key, chosen)
+    sync_api.expect(quiz).to_contain_text("score 1/1" if right else "score 0/1")
+    centre(quiz.get_by_role("button", name="Submit"))
+    screenshot(page, shot)
+
+
 def test_start_here_draws_the_machine_and_grades_a_click(page, lab):
     open_and_run_all(page, lab, START_HERE)
     drawing = page.locator(".jp-OutputArea-output svg").filter(has=page.locator("g.node"))
@@ -267,23 +278,10 @@ def test_start_here_draws_the_machine_and_grades_a_click(page, lab):
     centre(drawing.first)
     screenshot(page, "00-start-here-drawing")
 
-    quiz = page.locator(".sfnlab-quiz")
-    sync_api.expect(quiz).to_have_count(1)
-    quiz.scroll_into_view_if_needed()
-    key, chosen = answer(quiz, right=True)
-    expect_feedback(quiz, "✔ Correct", key, chosen)
-    sync_api.expect(quiz).to_contain_text("score 1/1")
-    centre(quiz.get_by_role("button", name="Submit"))
-    screenshot(page, "00-start-here-quiz-correct")
+    grade_a_click(page, page.locator(".sfnlab-quiz"), right=True, shot="00-start-here-quiz-correct")
 
 
 def test_quiz_notebook_grades_a_wrong_click(page, lab):
     open_and_run_all(page, lab, QUIZ_NOTEBOOK)
-    practice = page.locator(".sfnlab-quiz", has_text="Practice")
-    sync_api.expect(practice).to_have_count(1)
-    practice.scroll_into_view_if_needed()
-    key, chosen = answer(practice, right=False)
-    expect_feedback(practice, "✘ Not quite", key, chosen)
-    sync_api.expect(practice).to_contain_text("score 0/1")
-    centre(practice.get_by_role("button", name="Submit"))
-    screenshot(page, "15-exam-practice-quiz-wrong")
+    grade_a_click(page, page.locator(".sfnlab-quiz", has_text="Practice"), right=False,
+                  shot="15-exam-practice-quiz-wrong")
