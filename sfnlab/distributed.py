@@ -48,6 +48,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Generator, Iterable, Iterator, cast
 
+from ._json import json_type
 from .clock import Join
 from .errors import StatesError
 from .history import to_json
@@ -236,10 +237,6 @@ def _number(execution, state, config: dict, name: str, value: Any, raw: Any, sco
     return found
 
 
-_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number",
-               type(None): "null"}
-
-
 def _s3_parameters(params: Any, required: tuple[str, ...], error: str) -> dict:
     """The parameters of an ItemReader's or ResultWriter's S3 call, checked.
 
@@ -249,13 +246,13 @@ def _s3_parameters(params: Any, required: tuple[str, ...], error: str) -> dict:
     """
     if not isinstance(params, dict):
         raise StatesError(error, f"Invalid type for parameter input, value: {to_json(params)}, "
-                                 f"type: {_JSON_TYPES.get(type(params), 'value')}, valid types: object")
+                                 f"type: {json_type(params)}, valid types: object")
     for name in required:
         if name not in params:
             raise StatesError(error, f'Missing required parameter in input: "{name}"')
         if not isinstance(params[name], str):
             raise StatesError(error, f"Invalid type for parameter {name}, value: {to_json(params[name])}, "
-                                     f"type: {_JSON_TYPES.get(type(params[name]), 'value')}, valid types: string")
+                                     f"type: {json_type(params[name])}, valid types: string")
     return params
 
 
